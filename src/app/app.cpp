@@ -1,5 +1,172 @@
+// The krakend-compatible command line: run, check, version.
 #include "app/app.h"
 
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "config/config.h"
+#include "proxy/proxy.h"
+#include "server/server.h"
+
 namespace gw::app {
-int main(int, char**) { return 0; }
+
+namespace {
+
+constexpr const char* kUsage = R"(api-gateway — a KrakenD-compatible API gateway
+
+Usage:
+  api-gateway run -c FILE [-d] [-p PORT]   serve the configuration
+  api-gateway check -c FILE [-d]           validate the configuration ("Syntax OK!")
+  api-gateway version                      print the version
+  api-gateway --help
+
+Flags:
+  -c, --config FILE   path to krakend.json (version 3)
+  -d, --debug         enable the /__debug/ endpoint
+  -p, --port PORT     listen port (overrides "port")
+
+Environment:
+  KRAKEND_<KEY>             override a top-level config key (e.g. KRAKEND_PORT=9000)
+  GATEWAY_HOST_OVERRIDES    name:port=host:port,... rewrites backend hosts (local runs)
+  GATEWAY_WORKERS           worker threads (default: number of cores)
+)";
+
+struct Args {
+  std::string command;
+  std::string config;
+  bool debug = false;
+  int port = 0;
+  bool help = false;
+  std::string error;
+};
+
+Args parse_args(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](const char* flag) -> std::optional<std::string> {
+      auto eq = arg.find('=');
+      if (eq != std::string::npos) return arg.substr(eq + 1);
+      if (i + 1 >= argc) {
+        a.error = std::string("flag needs an argument: ") + flag;
+        return std::nullopt;
+      }
+      return std::string(argv[++i]);
+    };
+    if (arg == "-h" || arg == "--help" || arg == "help") {
+      a.help = true;
+    } else if (arg == "-c" || arg == "--config" || arg.rfind("--config=", 0) == 0) {
+      if (auto v = value("--config")) a.config = *v;
+    } else if (arg == "-p" || arg == "--port" || arg.rfind("--port=", 0) == 0) {
+      if (auto v = value("--port")) {
+        char* end = nullptr;
+        long p = std::strtol(v->c_str(), &end, 10);
+        if (v->empty() || *end || p < 0 || p > 65535) a.error = "invalid argument \"" + *v + "\" for \"-p, --port\"";
+        a.port = static_cast<int>(p);
+      }
+    } else if (arg == "-d" || arg == "--debug" || arg == "-dd" || arg == "-ddd") {
+      a.debug = true;
+    } else if (a.command.empty() && !arg.empty() && arg[0] != '-') {
+      a.command = arg == "validate" ? "check" : arg;
+    } else {
+      a.error = "unknown flag: " + arg;
+    }
+  }
+  return a;
+}
+
+std::shared_ptr<const config::Service> load(const Args& a) {
+  auto service = std::make_shared<config::Service>(config::load_file(a.config));
+  if (a.debug) service->debug_endpoint = true;
+  if (a.port) service->port = a.port;
+  return service;
+}
+
+int check(const Args& a) {
+  if (a.config.empty()) {
+    std::cerr << "Please, provide the path to the configuration file with --config or see all the options with --help\n";
+    return 1;
+  }
+  std::cerr << "Parsing configuration file: " << a.config << "\n";
+  try {
+    auto service = load(a);
+    proxy::make_gateway(service, {});  // route conflicts and pipeline options fail here, as at start-up
+    for (const auto& w : service->warnings) std::cerr << "WARNING " << w << "\n";
+  } catch (const config::ConfigError& e) {
+    std::cerr << "ERROR parsing the configuration file:\t" << e.what() << "\n";
+    return 1;
+  }
+  std::cerr << "Syntax OK!\n";
+  return 0;
+}
+
+int run(const Args& a) {
+  if (a.config.empty()) {
+    std::cerr << "Please, provide the path to the configuration file with --config or see all the options with --help\n";
+    return 1;
+  }
+  std::shared_ptr<const config::Service> service;
+  std::shared_ptr<server::Handler> gateway;
+  try {
+    service = load(a);
+    gateway = proxy::make_gateway(service, {});
+  } catch (const config::ConfigError& e) {
+    std::cerr << "ERROR parsing the configuration file: " << e.what() << "\n";
+    return 255;  // krakend exits with -1
+  }
+  for (const auto& w : service->warnings) std::cerr << "WARNING " << w << "\n";
+
+  server::Options o;
+  o.listen_ip = service->listen_ip;
+  o.port = static_cast<unsigned short>(service->port);
+  if (const char* w = std::getenv("GATEWAY_WORKERS")) o.workers = static_cast<unsigned>(std::atoi(w));
+  o.limits.max_header_bytes = service->max_header_bytes;
+  o.limits.max_body_bytes = service->max_body_bytes;
+  if (service->read_header_timeout.count() > 0) o.limits.read_header_timeout = service->read_header_timeout;
+  if (service->read_timeout.count() > 0) o.limits.read_timeout = service->read_timeout;
+  if (service->idle_timeout.count() > 0) o.limits.idle_timeout = service->idle_timeout;
+  o.max_shutdown_wait = service->max_shutdown_wait_time;
+
+  server::Server server(o, gateway);
+  try {
+    server.bind();
+  } catch (const std::system_error& e) {
+    std::cerr << "ERROR [SERVICE: api-gateway] " << e.what() << "\n";
+    return 1;
+  }
+  std::cout << "Starting api-gateway (KrakenD Version " << GATEWAY_KRAKEND_VERSION << " compatible)" << std::endl;
+  std::cout << "[SERVICE: api-gateway] Listening on port: " << server.port() << " (I/O backend: epoll)" << std::endl;
+  int rc = server.run();
+  std::cout << "[SERVICE: api-gateway] shut down " << (rc == 0 ? "cleanly" : "after max_shutdown_wait_time") << std::endl;
+  return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a = parse_args(argc, argv);
+  if (!a.error.empty()) {
+    std::cerr << "Error: " << a.error << "\n" << kUsage;
+    return 255;
+  }
+  if (a.help || a.command.empty()) {
+    std::cout << kUsage;
+    return a.help ? 0 : 1;
+  }
+  if (a.command == "version") {
+    std::cout << "api-gateway " << GATEWAY_KRAKEND_VERSION << " (KrakenD Version: " << GATEWAY_KRAKEND_VERSION
+              << " compatible)\n";
+    return 0;
+  }
+  if (a.command == "check") return check(a);
+  if (a.command == "run") return run(a);
+  std::cerr << "Error: unknown command \"" << a.command << "\" for \"api-gateway\"\n" << kUsage;
+  return 255;
+}
+
 }  // namespace gw::app

@@ -69,11 +69,17 @@ class Value {
   std::size_t offset() const { return offset_; }
   void set_offset(std::size_t o) { offset_ = o; }
 
+  // A Go struct rather than a map: encode() writes this object's members in stored order instead
+  // of sorting them (KrakenD's error details). Not compared by operator==.
+  bool keep_order() const { return keep_order_; }
+  void set_keep_order(bool k) { keep_order_ = k; }
+
   friend bool operator==(const Value& a, const Value& b);
 
  private:
   std::variant<std::monostate, bool, NumberLiteral, std::string, Array, Object> data_;
   std::size_t offset_ = 0;
+  bool keep_order_ = false;
 };
 
 struct ParseError {

@@ -1,0 +1,227 @@
+// JSON endpoints (KrakenD's default): fan out to the backends, decode and shape each body, merge
+// in arrival order, apply static data, and render once. Status and header rules of §4.2.
+#include "proxy/endpoint.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
+
+#include "proxy/errors.h"
+
+namespace gw::proxy {
+
+namespace {
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kMaxBackendBody = 64u << 20;  // JSON bodies are buffered: bound them
+
+// What one backend call produced.
+struct Part {
+  bool ok = false;        // data is usable (success, or a return_error_details object)
+  bool complete = false;  // success with a complete body
+  json::Value data;
+  std::string error;         // KrakenD error text when !ok or a detailed error
+  unsigned error_status = 0;  // backend status carried by return_error_code
+  std::string error_body;
+  std::string error_content_type;
+};
+
+std::string header_value(const http::response_header<>& h, http::field f) {
+  auto it = h.find(f);
+  return it == h.end() ? std::string() : std::string(it->value());
+}
+
+asio::awaitable<void> call_backend(const Endpoint& ep, std::size_t index, const ForwardContext& ctx, WorkerState& w,
+                                   upstream::Clock::time_point deadline, std::string path_override, Part& out) {
+  const BackendRoute& b = ep.backends[index];
+  const std::size_t host = pick_host(b, w);
+  const std::string head = build_request_head(ctx, b, host, path_override, {});
+  upstream::Exchange up;
+  auto ec = co_await w.client.send(b.targets[host], head, ctx.request.body(), deadline, up, b.method == "HEAD");
+  if (ec) {
+    out.error = transport_error(b, host, ec);
+    co_return;
+  }
+  std::string body;
+  ec = co_await w.client.read_body(up, body, kMaxBackendBody, deadline);
+  if (ec) {
+    out.error = transport_error(b, host, ec);
+    w.client.finish(up);
+    co_return;
+  }
+  w.client.finish(up);
+  const unsigned status = up.status();
+  const auto& shaping = ep.shaping[index];
+  if (status != 200 && status != 201) {
+    const std::string content_type = header_value(up.head(), http::field::content_type);
+    const config::Backend& cfg = *b.config;
+    out.error = "invalid status code " + std::to_string(status) + " [" + b.method + " " + cfg.url_pattern +
+                "]: http://" + b.authorities[host] + head.substr(b.method.size() + 1, head.find(' ', b.method.size() + 1) - b.method.size() - 1);
+    if (!cfg.return_error_details.empty()) {
+      // The failure becomes data: {"error_<name>": {...}}, and the response is incomplete.
+      out.data = response::error_details(cfg.return_error_details, static_cast<int>(status), body, content_type);
+      // Lura returns it before the response formatter: no target/allow/group on it.
+      out.ok = true;
+      out.complete = false;
+      co_return;
+    }
+    if (cfg.return_error_code) {
+      out.error_status = status;
+      out.error_body = std::move(body);
+      out.error_content_type = content_type;
+    }
+    co_return;
+  }
+  std::string error;
+  if (!response::decode(body, shaping, out.data, error)) {
+    out.error = error;
+    co_return;
+  }
+  response::shape(out.data, shaping);
+  out.ok = true;
+  out.complete = true;
+}
+
+}  // namespace
+
+ForwardContext Endpoint::forward_context(server::Exchange& ex, const router::Match& match, const std::string& ip) const {
+  return ForwardContext{ex.request, ip, match, config->params, headers, query, user_agent};
+}
+
+asio::awaitable<bool> Endpoint::handle(server::Exchange& ex, const router::Match& match, WorkerState& w) const {
+  if (noop) co_return co_await serve_noop(ex, match, w);
+  co_return co_await serve_json(ex, match, w);
+}
+
+asio::awaitable<bool> Endpoint::serve_json(server::Exchange& ex, const router::Match& match, WorkerState& w) const {
+  const std::string ip = client_ip(ex.request, ex.peer_ip);
+  const ForwardContext ctx = forward_context(ex, match, ip);
+  const std::size_t n = backends.size();
+  std::vector<Part> parts(n);
+  std::vector<std::size_t> arrival;
+  arrival.reserve(n);
+
+  if (n == 1) {
+    co_await call_backend(*this, 0, ctx, w, ex.start + config->timeout, {}, parts[0]);
+    arrival.push_back(0);
+  } else {
+    // Multi-backend merges give up at 85% of the endpoint timeout (Lura's merge deadline).
+    const auto deadline = ex.start + config->timeout * 85 / 100;
+    if (sequential) {
+      std::vector<const json::Value*> previous(n, nullptr);
+      for (std::size_t i = 0; i < n; ++i) {
+        std::string path;
+        backends[i].url.render(match, config->params, path);
+        path = response::substitute_sequential(path, previous);
+        co_await call_backend(*this, i, ctx, w, deadline, std::move(path), parts[i]);
+        arrival.push_back(i);
+        if (!parts[i].ok || !parts[i].complete) break;  // stop on the first failure
+        previous[i] = &parts[i].data;
+      }
+    } else {
+      // Fan out; every call is bounded by the deadline, so waiting for all of them is bounded too.
+      asio::steady_timer all_done(ex.stream.get_executor(), upstream::Clock::time_point::max());
+      std::size_t remaining = n;
+      for (std::size_t i = 0; i < n; ++i) {
+        asio::co_spawn(
+            ex.stream.get_executor(),
+            [&, i]() -> asio::awaitable<void> {
+              co_await call_backend(*this, i, ctx, w, deadline, {}, parts[i]);
+              arrival.push_back(i);
+              if (--remaining == 0) all_done.cancel();
+            },
+            asio::detached);
+      }
+      while (remaining > 0) co_await all_done.async_wait(use_tuple);
+    }
+  }
+
+  // Merge in arrival order (§4.5).
+  json::Value data = json::Value::object();
+  bool has_data = false, complete = arrival.size() == n, has_error = false;
+  std::string errors;
+  const Part* single_error = nullptr;
+  for (std::size_t i : arrival) {
+    Part& p = parts[i];
+    if (!p.error.empty() && !p.ok) {
+      has_error = true;
+      complete = false;
+      if (!errors.empty()) errors += '\n';
+      errors += p.error;
+      single_error = &p;
+      continue;
+    }
+    if (!p.error.empty()) has_error = true;  // detailed error: data, but still an error
+    if (!p.complete) complete = false;
+    if (n == 1) {
+      data = std::move(p.data);
+      has_data = true;
+    } else if (response::merge(data, std::move(p.data))) {
+      has_data = true;
+    } else {
+      complete = false;
+    }
+  }
+  if (n > 1 && has_data && !flatmap.empty()) response::apply_flatmap(data, flatmap);
+
+  if (static_data && response::static_applies(static_data->strategy, has_data, has_error, complete && has_data)) {
+    if (!has_data) {
+      data = json::Value::object();
+      complete = false;
+      has_data = true;
+    }
+    response::apply_static(data, *static_data);
+  }
+
+  if (!has_data) {
+    unsigned status = 500;
+    std::string content_type;
+    std::string message = errors;
+    if (n == 1 && single_error && single_error->error_status) {
+      status = single_error->error_status;
+      message = single_error->error_body;
+      content_type = single_error->error_content_type;
+    }
+    co_return co_await write_error(ex, *this, status, message, content_type);
+  }
+
+  const bool non_empty = data.is_object() ? !data.as_object().empty() : !data.is_null();
+  const bool completed = complete && non_empty;
+  auto accept = ex.request.find(http::field::accept);
+  response::Rendered out = response::render(output_encoding, &data,
+                                            accept == ex.request.end() ? std::string_view() : std::string_view(accept->value()));
+  std::string lines;
+  lines.reserve(128);
+  lines += "Content-Type: ";
+  lines.append(out.content_type);
+  lines += "\r\n";
+  lines += krakend_header;
+  lines += completed ? "X-Krakend-Completed: true\r\n" : "X-Krakend-Completed: false\r\n";
+  if (completed) lines += cache_control;
+  co_return co_await server::write_response(ex, 200, lines, out.body);
+}
+
+std::string transport_error(const BackendRoute& backend, std::size_t host, const upstream::error_code& ec) {
+  std::string method = backend.method;
+  for (std::size_t i = 1; i < method.size(); ++i) method[i] = static_cast<char>(std::tolower(method[i]));
+  std::string reason = ec == boost::beast::error::timeout ? "context deadline exceeded" : ec.message();
+  return method + " \"http://" + backend.authorities[host] + backend.url.normalized + "\": " + reason;
+}
+
+asio::awaitable<bool> write_error(server::Exchange& ex, const Endpoint& endpoint, unsigned status,
+                                  const std::string& message, const std::string& content_type) {
+  std::string lines = endpoint.krakend_header;
+  lines += "X-Krakend-Completed: false\r\n";
+  std::string_view body;
+  if (endpoint.router->return_error_msg) {
+    body = message;
+    lines += "Content-Type: ";
+    lines += content_type.empty() ? "text/plain; charset=utf-8" : content_type;
+    lines += "\r\n";
+  }
+  co_return co_await server::write_response(ex, status, lines, body);
+}
+
+}  // namespace gw::proxy

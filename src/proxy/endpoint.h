@@ -1,0 +1,55 @@
+// Private to the proxy module: one configured endpoint, compiled for the request path.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "proxy/forward.h"
+#include "response/response.h"
+#include "router/router.h"
+#include "server/server.h"
+#include "upstream/upstream.h"
+
+namespace gw::proxy {
+
+namespace asio = boost::asio;
+
+// Per worker thread: the upstream pools and round-robin cursors. Never shared between threads.
+struct WorkerState {
+  WorkerState(asio::any_io_executor ex, upstream::Options o) : client(ex, o) {}
+  upstream::Client client;
+  std::size_t round_robin = 0;
+};
+
+struct Endpoint {
+  const config::Endpoint* config = nullptr;
+  const config::RouterOptions* router = nullptr;
+  HeaderFilter headers;
+  QueryFilter query;
+  std::vector<BackendRoute> backends;
+  std::vector<response::BackendShaping> shaping;
+  std::vector<response::FlatmapOp> flatmap;  // endpoint-level, on the merged result
+  std::optional<response::StaticConfig> static_data;
+  bool sequential = false;
+  bool noop = false;
+  std::string output_encoding;  // the renderer KrakenD would pick
+  std::string krakend_header;  // "X-Krakend: Version <v>\r\n"
+  std::string cache_control;   // "Cache-Control: public, max-age=N\r\n" or empty
+  std::string user_agent;      // "KrakenD Version <v>"
+
+  asio::awaitable<bool> handle(server::Exchange& ex, const router::Match& match, WorkerState& worker) const;
+
+ private:
+  asio::awaitable<bool> serve_noop(server::Exchange& ex, const router::Match& match, WorkerState& worker) const;
+  asio::awaitable<bool> serve_json(server::Exchange& ex, const router::Match& match, WorkerState& worker) const;
+  ForwardContext forward_context(server::Exchange& ex, const router::Match& match, const std::string& ip) const;
+};
+
+// Picks the host for one call (round robin over the configured hosts).
+inline std::size_t pick_host(const BackendRoute& b, WorkerState& w) {
+  return b.authorities.size() == 1 ? 0 : (w.round_robin++ % b.authorities.size());
+}
+
+}  // namespace gw::proxy

@@ -1,0 +1,21 @@
+// Private to the proxy module: how failures become responses, in one place.
+#pragma once
+
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "proxy/endpoint.h"
+
+namespace gw::proxy {
+
+// KrakenD-style error text for a failed backend call, e.g.
+// `Get "http://127.0.0.1:8081/x": context deadline exceeded`.
+std::string transport_error(const BackendRoute& backend, std::size_t host, const upstream::error_code& ec);
+
+// The endpoint's error response (§4.2 step 6): X-Krakend headers, completed=false, body only with
+// router.return_error_msg (with the backend's Content-Type when the error carries one).
+asio::awaitable<bool> write_error(server::Exchange& ex, const Endpoint& endpoint, unsigned status,
+                                  const std::string& message, const std::string& content_type);
+
+}  // namespace gw::proxy

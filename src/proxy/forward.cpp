@@ -1,0 +1,293 @@
+#include "proxy/forward.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/beast/core/string.hpp>
+
+namespace gw::proxy {
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Go's textproto.CanonicalMIMEHeaderKey: "x-y-z" -> "X-Y-Z", "content-type" -> "Content-Type".
+void append_canonical(std::string& out, std::string_view name) {
+  bool upper = true;
+  for (char c : name) {
+    if (c == ' ') {  // Go leaves names with spaces untouched; such names are rejected earlier anyway
+      out.append(name);
+      return;
+    }
+  }
+  for (char c : name) {
+    out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
+                 : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    upper = c == '-';
+  }
+}
+
+int hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Go's url.QueryUnescape; false on a bad escape.
+bool query_unescape(std::string_view in, std::string& out) {
+  out.clear();
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '+') {
+      out += ' ';
+    } else if (c == '%') {
+      if (i + 2 >= in.size()) return false;
+      int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
+      if (hi < 0 || lo < 0) return false;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return true;
+}
+
+// Go's url.QueryEscape.
+void query_escape(std::string_view in, std::string& out) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (unsigned char c : in) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else if (c == ' ') {
+      out += '+';
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+}
+
+// Escapes what may not appear raw in a request path (Go's EscapedPath does the same on send).
+void path_escape(std::string_view in, std::string& out) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (unsigned char c : in) {
+    bool safe = std::isalnum(c) || std::string_view("-_.~!$&'()*+,;=:@/%").find(static_cast<char>(c)) != std::string_view::npos;
+    if (safe) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+}
+
+void append_header(std::string& out, std::string_view name, std::string_view value) {
+  append_canonical(out, name);
+  out += ": ";
+  out.append(value);
+  out += "\r\n";
+}
+
+bool method_has_body(std::string_view method) { return method == "POST" || method == "PUT" || method == "PATCH"; }
+
+}  // namespace
+
+bool is_hop_by_hop(std::string_view name) {
+  using boost::beast::iequals;
+  return iequals(name, "connection") || iequals(name, "keep-alive") || iequals(name, "proxy-connection") ||
+         iequals(name, "proxy-authenticate") || iequals(name, "proxy-authorization") || iequals(name, "te") ||
+         iequals(name, "trailer") || iequals(name, "transfer-encoding") || iequals(name, "upgrade");
+}
+
+UrlTemplate UrlTemplate::compile(std::string_view pattern, const std::vector<std::string>& params) {
+  UrlTemplate t;
+  std::string literal;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '{') {
+      auto close = pattern.find('}', i);
+      if (close != std::string_view::npos) {
+        std::string_view name = pattern.substr(i + 1, close - i - 1);
+        auto it = std::find(params.begin(), params.end(), name);
+        if (it != params.end()) {
+          if (!literal.empty()) t.pieces.push_back({std::move(literal), -1});
+          literal.clear();
+          t.pieces.push_back({std::string(), static_cast<int>(it - params.begin())});
+          t.normalized += ":" + std::string(name);
+          i = close;
+          continue;
+        }
+      }
+    }
+    if (pattern[i] == '?') t.has_query = true;
+    literal += pattern[i];
+    if (!t.has_query) t.normalized += pattern[i];
+  }
+  if (!literal.empty()) t.pieces.push_back({std::move(literal), -1});
+  return t;
+}
+
+void UrlTemplate::render(const router::Match& match, const std::vector<std::string>& params, std::string& out) const {
+  for (const auto& p : pieces) {
+    if (p.param < 0) {
+      out += p.literal;
+    } else {
+      path_escape(match.param(params[static_cast<std::size_t>(p.param)]), out);
+    }
+  }
+}
+
+HeaderFilter HeaderFilter::from(const std::vector<std::string>& list) {
+  HeaderFilter f;
+  for (const auto& n : list) {
+    if (n == "*") f.all = true;
+    f.names.push_back(lower(n));
+  }
+  return f;
+}
+
+bool HeaderFilter::allows(std::string_view name) const {
+  if (all) return true;
+  for (const auto& n : names)
+    if (boost::beast::iequals(n, name)) return true;
+  return false;
+}
+
+QueryFilter QueryFilter::from(const std::vector<std::string>& list) {
+  QueryFilter f;
+  for (const auto& n : list) {
+    if (n == "*") f.all = true;
+    f.names.push_back(n);
+  }
+  return f;
+}
+
+bool QueryFilter::allows(std::string_view name) const {
+  return all || std::find(names.begin(), names.end(), name) != names.end();
+}
+
+std::string forwarded_query(std::string_view raw, const QueryFilter& endpoint, const QueryFilter& backend) {
+  if (raw.empty() || !endpoint.active()) return {};
+  std::vector<std::pair<std::string, std::string>> pairs;
+  std::string key, value;
+  std::size_t start = 0;
+  while (start <= raw.size()) {
+    std::size_t amp = raw.find('&', start);
+    std::string_view part = raw.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
+    start = amp == std::string_view::npos ? raw.size() + 1 : amp + 1;
+    if (part.empty()) continue;
+    auto eq = part.find('=');
+    if (!query_unescape(part.substr(0, eq), key)) continue;
+    if (!query_unescape(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1), value)) continue;
+    if (!endpoint.allows(key) || (backend.active() && !backend.allows(key))) continue;
+    pairs.emplace_back(key, value);
+  }
+  // url.Values.Encode: keys sorted, values of one key in arrival order.
+  std::stable_sort(pairs.begin(), pairs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string out;
+  for (const auto& [k, v] : pairs) {
+    if (!out.empty()) out += '&';
+    query_escape(k, out);
+    out += '=';
+    query_escape(v, out);
+  }
+  return out;
+}
+
+std::string client_ip(const http::request<http::string_body>& request, std::string_view peer_ip) {
+  auto valid_from = [](std::string_view header, std::string& ip) {
+    // Right to left over trusted hops; every proxy is trusted by default, so the left-most wins.
+    std::vector<std::string_view> items;
+    std::size_t start = 0;
+    while (true) {
+      auto comma = header.find(',', start);
+      items.push_back(header.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+      if (comma == std::string_view::npos) break;
+      start = comma + 1;
+    }
+    for (std::size_t i = items.size(); i-- > 0;) {
+      std::string_view s = items[i];
+      while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+      while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+      boost::system::error_code ec;
+      boost::asio::ip::make_address(std::string(s), ec);
+      if (ec) return false;
+      if (i == 0) {
+        ip.assign(s);
+        return true;
+      }
+    }
+    return false;
+  };
+  std::string ip;
+  for (auto field : {std::string_view("X-Forwarded-For"), std::string_view("X-Real-IP")}) {
+    auto it = request.find(field);
+    if (it != request.end() && valid_from(it->value(), ip)) return ip;
+  }
+  return std::string(peer_ip);
+}
+
+std::string build_request_head(const ForwardContext& ctx, const BackendRoute& backend, std::size_t host_index,
+                               std::string_view path_override, std::string_view extra_headers) {
+  const auto& req = ctx.request;
+  std::string head;
+  head.reserve(256);
+  head += backend.method;
+  head += ' ';
+  if (!path_override.empty()) head.append(path_override);
+  else backend.url.render(ctx.match, ctx.endpoint_params, head);
+  std::string_view target = req.target();
+  auto q = target.find('?');
+  if (q != std::string_view::npos) {
+    std::string query = forwarded_query(target.substr(q + 1), ctx.endpoint_query, backend.backend_query);
+    if (!query.empty()) {
+      head += backend.url.has_query ? '&' : '?';
+      head += query;
+    }
+  }
+  head += " HTTP/1.1\r\nHost: ";
+  head += backend.authorities[host_index];
+  head += "\r\n";
+
+  const HeaderFilter& second = backend.backend_headers;
+  auto keep = [&](std::string_view name) { return !second.active() || second.allows(name); };
+  bool forwarded_user_agent = false;
+  for (const auto& field : req) {
+    std::string_view name = field.name_string();
+    if (!ctx.endpoint_headers.allows(name) || !keep(name)) continue;
+    if (is_hop_by_hop(name) || boost::beast::iequals(name, "host") || boost::beast::iequals(name, "content-length") ||
+        boost::beast::iequals(name, "x-forwarded-for") || boost::beast::iequals(name, "x-forwarded-host"))
+      continue;
+    if (boost::beast::iequals(name, "user-agent")) forwarded_user_agent = true;
+    append_header(head, name, field.value());
+  }
+  if (forwarded_user_agent) {
+    if (keep("X-Forwarded-Via")) append_header(head, "X-Forwarded-Via", ctx.user_agent);
+  } else if (keep("User-Agent")) {
+    append_header(head, "User-Agent", ctx.user_agent);
+  }
+  if (keep("X-Forwarded-For") && !ctx.client_ip.empty()) append_header(head, "X-Forwarded-For", ctx.client_ip);
+  if (keep("X-Forwarded-Host")) {
+    auto host = req.find(http::field::host);
+    if (host != req.end()) append_header(head, "X-Forwarded-Host", host->value());
+  }
+  head.append(extra_headers);
+  const auto& body = req.body();
+  if (!body.empty() || method_has_body(backend.method)) {
+    head += "Content-Length: ";
+    head += std::to_string(body.size());
+    head += "\r\n";
+  }
+  head += "\r\n";
+  return head;
+}
+
+}  // namespace gw::proxy

@@ -1,0 +1,87 @@
+// Private to the proxy module: what a backend receives. KrakenD's zero-trust forwarding: only the
+// allow-listed headers and query strings, plus User-Agent / X-Forwarded-For / X-Forwarded-Host.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "config/config.h"
+#include "router/router.h"
+#include "upstream/upstream.h"
+
+namespace gw::proxy {
+
+namespace http = boost::beast::http;
+
+// url_pattern split into literal text and endpoint-param references, compiled once.
+struct UrlTemplate {
+  struct Piece {
+    std::string literal;
+    int param = -1;  // index into the endpoint's params, or -1 for a literal
+  };
+  std::vector<Piece> pieces;
+  bool has_query = false;  // url_pattern already carries "?..."
+  std::string normalized;  // "/users/:id" form for metrics labels
+
+  static UrlTemplate compile(std::string_view pattern, const std::vector<std::string>& endpoint_params);
+  // Appends the path with decoded param values substituted (unsafe bytes percent-escaped).
+  void render(const router::Match& match, const std::vector<std::string>& endpoint_params, std::string& out) const;
+};
+
+// Allow-list of header names (canonical compare is case-insensitive) or "*".
+struct HeaderFilter {
+  bool all = false;
+  std::vector<std::string> names;  // lower-case
+  bool active() const { return all || !names.empty(); }
+  bool allows(std::string_view name) const;
+  static HeaderFilter from(const std::vector<std::string>& list);
+};
+
+// Allow-list of query keys (case-sensitive) or "*".
+struct QueryFilter {
+  bool all = false;
+  std::vector<std::string> names;
+  bool active() const { return all || !names.empty(); }
+  bool allows(std::string_view name) const;
+  static QueryFilter from(const std::vector<std::string>& list);
+};
+
+// Everything needed to build one backend's request, prepared when the config is loaded.
+struct BackendRoute {
+  const config::Backend* config = nullptr;
+  UrlTemplate url;
+  HeaderFilter backend_headers;  // second-level filter (empty = inherit)
+  QueryFilter backend_query;
+  std::string method;
+  std::vector<std::string> authorities;  // Host header per configured host
+  std::vector<upstream::Target> targets;  // where to connect, per configured host
+};
+
+struct ForwardContext {
+  const http::request<http::string_body>& request;
+  std::string_view client_ip;  // already resolved from X-Forwarded-For / X-Real-IP / peer
+  const router::Match& match;
+  const std::vector<std::string>& endpoint_params;
+  const HeaderFilter& endpoint_headers;
+  const QueryFilter& endpoint_query;
+  std::string_view user_agent;  // "KrakenD Version x"
+};
+
+// Builds the request head for `backend` on host number `host_index`; extra_headers (e.g. trace
+// propagation, already "Name: value\r\n" lines) are appended as is.
+std::string build_request_head(const ForwardContext& ctx, const BackendRoute& backend, std::size_t host_index,
+                               std::string_view path_override, std::string_view extra_headers);
+
+// The encoded, sorted query KrakenD forwards (url.Values.Encode of the allowed keys).
+std::string forwarded_query(std::string_view raw_query, const QueryFilter& endpoint, const QueryFilter& backend);
+
+// gin's ClientIP with default settings: left-most valid X-Forwarded-For, then X-Real-IP, then peer.
+std::string client_ip(const http::request<http::string_body>& request, std::string_view peer_ip);
+
+bool is_hop_by_hop(std::string_view name);
+
+}  // namespace gw::proxy

@@ -1,0 +1,226 @@
+// Routing and the built-in endpoints; everything endpoint-specific lives in endpoint.cpp / noop.cpp.
+#include <sys/time.h>
+
+#include <ctime>
+
+#include "proxy/endpoint.h"
+#include "proxy/proxy.h"
+#include "router/router.h"
+
+namespace gw::proxy {
+
+namespace {
+
+// Go's time.Now().String(): "2006-01-02 15:04:05.999999999 +0000 UTC m=+1.234567890".
+std::string go_time_now(std::chrono::steady_clock::time_point started) {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  std::tm tm{};
+  gmtime_r(&ts.tv_sec, &tm);
+  char buf[96];
+  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  double mono = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::snprintf(buf + n, sizeof buf - n, ".%09ld +0000 UTC m=+%.9f", ts.tv_nsec, mono);
+  return buf;
+}
+
+bool contains_any(std::string_view s, std::string_view chars) { return s.find_first_of(chars) != std::string_view::npos; }
+
+int hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Lura's paramChecker: a decoded param that still holds %-escapes, '?' or '#' is refused.
+// We also refuse "." and "..": substituted into url_pattern they would climb the backend's path.
+std::optional<std::string> bad_param(std::string_view v) {
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (v[i] != '%') continue;
+    if (i + 2 >= v.size() || hex(v[i + 1]) < 0 || hex(v[i + 2]) < 0)
+      return "error: invalid URL escape \"" + std::string(v.substr(i, std::min<std::size_t>(3, v.size() - i))) + "\"";
+    return std::string("error: encoded url params");
+  }
+  if (contains_any(v, "?#") || v == "." || v == "..") return std::string("error: encoded url params");
+  return std::nullopt;
+}
+
+class Gateway final : public server::Handler {
+ public:
+  Gateway(std::shared_ptr<const config::Service> service, Options options)
+      : service_(std::move(service)), options_(std::move(options)), started_(std::chrono::steady_clock::now()) {
+    const auto& router_opts = service_->router;
+    router_ = router::Router(router::Options{!router_opts.disable_redirect_trailing_slash,
+                                             !router_opts.disable_redirect_fixed_path,
+                                             !router_opts.disable_handle_method_not_allowed});
+    krakend_header_ = "X-Krakend: Version " + (router_opts.hide_version_header ? std::string("undefined") : options_.version) + "\r\n";
+    const std::string user_agent = "KrakenD Version " + options_.version;
+    for (const auto& e : service_->endpoints) {
+      endpoints_.push_back(compile(e, user_agent));
+      try {
+        router_.add(e.method, e.route, static_cast<int>(endpoints_.size() - 1));
+      } catch (const router::RouteConflict& c) {
+        throw config::ConfigError("'" + service_->source_path + "': endpoint " + e.method + " " + e.path + ": " + c.what());
+      }
+    }
+    if (!router_opts.disable_health) {
+      health_handler_ = static_cast<int>(endpoints_.size());
+      try {
+        router_.add("GET", router_opts.health_path, health_handler_);
+      } catch (const router::RouteConflict& c) {
+        throw config::ConfigError("'" + service_->source_path + "': health_path " + router_opts.health_path + ": " + c.what());
+      }
+    }
+  }
+
+  void attach(server::Worker& worker) override {
+    upstream::Options o;
+    o.max_idle_per_host = service_->max_idle_connections_per_host;
+    o.idle_timeout = service_->idle_connection_timeout;
+    worker.app_state = std::make_shared<WorkerState>(worker.io.get_executor(), o);
+  }
+
+  asio::awaitable<bool> handle(server::Exchange& ex) override {
+    auto& state = *static_cast<WorkerState*>(ex.worker.app_state.get());
+    std::string_view target = ex.request.target();
+    std::string_view raw_path = target.substr(0, target.find('?'));
+    std::string_view raw_query = raw_path.size() < target.size() ? target.substr(raw_path.size() + 1) : std::string_view();
+    if (raw_path.empty() || raw_path[0] != '/') {  // absolute-form or garbage
+      co_return co_await plain(ex, 400, "400 Bad Request", "");
+    }
+    std::string path;
+    if (!router::percent_decode(raw_path, path)) co_return co_await plain(ex, 400, "400 Bad Request", "");
+
+    if (service_->debug_endpoint && (path == "/__debug" || path.rfind("/__debug/", 0) == 0))
+      co_return co_await server::write_response(ex, 200, "Content-Type: application/json; charset=utf-8\r\n",
+                                                R"({"message":"pong"})");
+
+    const std::string_view method = ex.request.method_string();
+    router::Match m = router_.find(method, path);
+    switch (m.kind) {
+      case router::Match::Kind::Found:
+        break;
+      case router::Match::Kind::NotFound:
+        co_return co_await not_found(ex);
+      case router::Match::Kind::MethodNotAllowed:
+        co_return co_await method_not_allowed(ex, m.allow);
+      case router::Match::Kind::Redirect: {
+        std::string location = m.location;
+        if (!raw_query.empty()) location += "?" + std::string(raw_query);
+        co_return co_await redirect(ex, static_cast<unsigned>(m.redirect_status), location);
+      }
+    }
+    if (m.handler == health_handler_) {
+      std::string body = R"({"agents":{},"now":")" + go_time_now(started_) + R"(","status":"ok"})";
+      co_return co_await server::write_response(ex, 200, "Content-Type: application/json; charset=utf-8\r\n", body);
+    }
+    if (!service_->router.disable_path_decoding) {
+      for (std::size_t i = 0; i < m.param_count; ++i)
+        if (auto problem = bad_param(m.params[i].second))
+          co_return co_await plain(ex, 400, *problem, "");
+    }
+    const Endpoint& endpoint = endpoints_[static_cast<std::size_t>(m.handler)];
+    co_return co_await endpoint.handle(ex, m, state);
+  }
+
+ private:
+  Endpoint compile(const config::Endpoint& e, const std::string& user_agent) const {
+    Endpoint ep;
+    ep.config = &e;
+    ep.router = &service_->router;
+    ep.headers = HeaderFilter::from(e.input_headers);
+    ep.query = QueryFilter::from(e.input_query_strings);
+    ep.krakend_header = krakend_header_;
+    ep.user_agent = user_agent;
+    ep.noop = e.output_encoding == "no-op";
+    const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(e.cache_ttl).count();
+    if (ttl > 0) ep.cache_control = "Cache-Control: public, max-age=" + std::to_string(ttl) + "\r\n";
+    std::vector<std::string_view> encodings;
+    for (const auto& b : e.backends) {
+      BackendRoute r;
+      r.config = &b;
+      r.url = UrlTemplate::compile(b.url_pattern, e.params);
+      r.backend_headers = HeaderFilter::from(b.input_headers);
+      r.backend_query = QueryFilter::from(b.input_query_strings);
+      r.method = b.method;
+      for (const auto& h : b.hosts) {
+        r.authorities.push_back(h.authority());
+        r.targets.push_back(upstream::Target{h.host, h.port});
+      }
+      ep.backends.push_back(std::move(r));
+      response::BackendShaping shaping;
+      if (auto problem = response::parse_backend_shaping(*b.raw, shaping)) fail(problem->where, problem->field, problem->message);
+      ep.shaping.push_back(std::move(shaping));
+      encodings.push_back(b.encoding);
+    }
+    ep.output_encoding = std::string(response::effective_output_encoding(e.output_encoding, encodings));
+    const json::Value* extra = e.raw->find("extra_config");
+    if (const json::Value* proxy = config::find_namespace(extra, "proxy")) {
+      if (const auto* seq = proxy->find("sequential"); seq && seq->is_bool()) ep.sequential = seq->as_bool();
+      if (const auto* st = proxy->find("static"))
+        if (auto problem = response::parse_static(*st, ep.static_data)) fail(problem->where, problem->field, problem->message);
+      if (const auto* fm = proxy->find("flatmap_filter"))
+        if (auto problem = response::parse_flatmap(*fm, ep.flatmap)) fail(problem->where, problem->field, problem->message);
+    }
+    return ep;
+  }
+
+  [[noreturn]] void fail(const json::Value* where, const std::string& field, const std::string& message) const {
+    std::string position;
+    if (where && where->offset() != std::string::npos) {
+      auto [line, col] = json::line_column(service_->source_text, where->offset());
+      position = ": line " + std::to_string(line) + ", column " + std::to_string(col);
+    }
+    throw config::ConfigError("'" + service_->source_path + "'" + position + ", field '" + field + "': " + message);
+  }
+
+  asio::awaitable<bool> plain(server::Exchange& ex, unsigned status, std::string_view body, std::string_view extra) {
+    std::string lines = "Content-Type: text/plain; charset=utf-8\r\n";
+    lines.append(extra);
+    co_return co_await server::write_response(ex, status, lines, body);
+  }
+
+  asio::awaitable<bool> not_found(server::Exchange& ex) {
+    if (service_->router.error_body_404)
+      co_return co_await server::write_response(
+          ex, 404, "Content-Type: application/json; charset=utf-8\r\n" + krakend_header_ + "X-Krakend-Completed: false\r\n",
+          *service_->router.error_body_404);
+    co_return co_await server::write_response(
+        ex, 404, "Content-Type: text/plain\r\n" + krakend_header_ + "X-Krakend-Completed: false\r\n", "404 page not found");
+  }
+
+  asio::awaitable<bool> method_not_allowed(server::Exchange& ex, const std::string& allow) {
+    std::string lines = "Allow: " + allow + "\r\n" + krakend_header_ + "X-Krakend-Completed: false\r\n";
+    if (service_->router.error_body_405)
+      co_return co_await server::write_response(ex, 405, "Content-Type: application/json; charset=utf-8\r\n" + lines,
+                                                *service_->router.error_body_405);
+    co_return co_await server::write_response(ex, 405, "Content-Type: text/plain\r\n" + lines, "405 method not allowed");
+  }
+
+  asio::awaitable<bool> redirect(server::Exchange& ex, unsigned status, const std::string& location) {
+    std::string lines = "Location: " + location + "\r\n";
+    if (ex.request.method() == http::verb::get || ex.request.method() == http::verb::head) {
+      lines += "Content-Type: text/html; charset=utf-8\r\n";
+      std::string body = "<a href=\"" + location + "\">" + std::string(server::reason(status)) + "</a>.\n\n";
+      co_return co_await server::write_response(ex, status, lines, body);
+    }
+    co_return co_await server::write_response(ex, status, lines, "");
+  }
+
+  std::shared_ptr<const config::Service> service_;
+  Options options_;
+  std::chrono::steady_clock::time_point started_;
+  router::Router router_;
+  std::string krakend_header_;
+  std::vector<Endpoint> endpoints_;
+  int health_handler_ = -2;
+};
+
+}  // namespace
+
+std::shared_ptr<server::Handler> make_gateway(std::shared_ptr<const config::Service> service, Options options) {
+  return std::make_shared<Gateway>(std::move(service), std::move(options));
+}
+
+}  // namespace gw::proxy

@@ -1,0 +1,112 @@
+// no-op endpoints: the backend's status, headers (minus hop-by-hop) and body reach the client as
+// they are, streamed in bounded chunks so memory does not grow with the body.
+#include <array>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/string.hpp>
+
+#include "proxy/endpoint.h"
+#include "proxy/errors.h"
+
+namespace gw::proxy {
+
+namespace {
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kChunk = 16384;
+
+bool bodiless_status(unsigned s) { return s < 200 || s == 204 || s == 304; }
+
+std::string chunk_prefix(std::size_t n) {
+  char buf[24];
+  int len = std::snprintf(buf, sizeof buf, "%zx\r\n", n);
+  return std::string(buf, static_cast<std::size_t>(len));
+}
+}  // namespace
+
+asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match, WorkerState& w) const {
+  const auto deadline = ex.start + config->timeout;
+  const BackendRoute& b = backends[0];
+  const std::string ip = client_ip(ex.request, ex.peer_ip);
+  const ForwardContext ctx = forward_context(ex, match, ip);
+  const std::size_t host = pick_host(b, w);
+  const std::string head = build_request_head(ctx, b, host, {}, {});
+  const bool head_request = b.method == "HEAD";
+
+  upstream::Exchange up;
+  auto ec = co_await w.client.send(b.targets[host], head, ex.request.body(), deadline, up, head_request);
+  if (ec) {
+    co_return co_await write_error(ex, *this, 500, transport_error(b, host, ec), "");
+  }
+
+  std::string lines = krakend_header;
+  lines += "X-Krakend-Completed: false\r\n";
+  for (const auto& f : up.head()) {
+    std::string_view name = f.name_string();
+    if (is_hop_by_hop(name) || boost::beast::iequals(name, "content-length")) continue;
+    lines.append(name);
+    lines += ": ";
+    lines.append(f.value());
+    lines += "\r\n";
+  }
+  const unsigned status = up.status();
+  const bool client_head = ex.request.method() == http::verb::head;
+  const bool no_body = bodiless_status(status) || head_request;
+  if (ex.worker.draining.load(std::memory_order_relaxed)) ex.keep_alive = false;
+  ex.status = static_cast<int>(status);
+  ex.stream.expires_after(std::chrono::seconds(60));
+
+  std::array<char, kChunk> buffer;
+  const auto length = up.content_length();
+  // Small bodies of known length: read them whole and answer with one write.
+  if (no_body || (length && *length <= kChunk)) {
+    std::size_t have = 0;
+    while (!no_body && !up.done()) {
+      auto [rec, n] = co_await w.client.read_body_chunk(up, buffer.data() + have, buffer.size() - have, deadline);
+      if (rec) co_return co_await write_error(ex, *this, 500, transport_error(b, host, rec), "");
+      have += n;
+    }
+    std::string response = server::response_head(ex.worker, status, lines, no_body && !length ? -2 : static_cast<long long>(have), ex.keep_alive);
+    if (no_body && !length) response.erase(response.find("Transfer-Encoding: chunked\r\n"), 28);
+    w.client.finish(up);
+    std::array<asio::const_buffer, 2> out{asio::buffer(response), asio::buffer(buffer.data(), client_head ? 0 : have)};
+    auto [wec, wn] = co_await asio::async_write(ex.stream, out, use_tuple);
+    ex.bytes_written += have;
+    co_return !wec;
+  }
+
+  const bool chunked = !length;
+  if (chunked && ex.request.version() < 11) ex.keep_alive = false;  // HTTP/1.0: close-delimited body
+  std::string response_head = server::response_head(ex.worker, status, lines,
+                                                     length ? static_cast<long long>(*length) : -1, ex.keep_alive);
+  if (chunked && ex.request.version() < 11) response_head.erase(response_head.find("Transfer-Encoding: chunked\r\n"), 28);
+  auto [hec, hn] = co_await asio::async_write(ex.stream, asio::buffer(response_head), use_tuple);
+  if (hec) co_return false;
+  if (client_head) co_return false;  // the backend body is not read: drop both connections
+  const bool frame_chunks = chunked && ex.request.version() >= 11;
+  while (!up.done()) {
+    auto [rec, n] = co_await w.client.read_body_chunk(up, buffer.data(), buffer.size(), deadline);
+    if (rec) co_return false;  // headers are gone: the only honest signal left is closing
+    if (n == 0) continue;
+    ex.stream.expires_after(std::chrono::seconds(60));
+    if (frame_chunks) {
+      std::string prefix = chunk_prefix(n);
+      std::array<asio::const_buffer, 3> out{asio::buffer(prefix), asio::buffer(buffer.data(), n), asio::buffer("\r\n", 2)};
+      auto [wec, wn] = co_await asio::async_write(ex.stream, out, use_tuple);
+      if (wec) co_return false;
+    } else {
+      auto [wec, wn] = co_await asio::async_write(ex.stream, asio::buffer(buffer.data(), n), use_tuple);
+      if (wec) co_return false;
+    }
+    ex.bytes_written += n;
+  }
+  w.client.finish(up);
+  if (frame_chunks) {
+    auto [wec, wn] = co_await asio::async_write(ex.stream, asio::buffer("0\r\n\r\n", 5), use_tuple);
+    if (wec) co_return false;
+  }
+  co_return chunked && ex.request.version() < 11 ? false : true;
+}
+
+}  // namespace gw::proxy

@@ -1,0 +1,118 @@
+// HTTP/1.1 front end: thread per core, one io_context and SO_REUSEPORT listener per worker,
+// keep-alive sessions with header/body/idle limits, and graceful drain on SIGTERM/SIGINT.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+namespace gw::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using Clock = std::chrono::steady_clock;
+
+struct Limits {
+  std::size_t max_header_bytes = 1 << 20;
+  std::size_t max_body_bytes = 64 << 20;
+  std::chrono::nanoseconds read_header_timeout = std::chrono::seconds(10);
+  std::chrono::nanoseconds read_timeout = std::chrono::seconds(60);  // whole request body
+  std::chrono::nanoseconds idle_timeout = std::chrono::seconds(90);  // between keep-alive requests
+  std::chrono::nanoseconds write_timeout = std::chrono::seconds(0);  // 0 = bounded by the handler
+  std::size_t max_connections = 100000;                              // per process
+};
+
+struct Options {
+  std::string listen_ip;  // "" = all interfaces (IPv4 and IPv6 where available)
+  unsigned short port = 8080;
+  unsigned workers = 0;  // 0 = hardware concurrency
+  Limits limits;
+  std::chrono::nanoseconds max_shutdown_wait{0};  // 0 = wait for in-flight requests indefinitely
+};
+
+class Worker;
+
+// One request, as handed to the application.
+struct Exchange {
+  http::request<http::string_body>& request;
+  beast::tcp_stream& stream;
+  Worker& worker;
+  std::string_view peer_ip;
+  Clock::time_point start;
+  bool keep_alive;        // the handler clears it to close the connection after its response
+  std::uint64_t bytes_written = 0;  // response bytes, for metrics and access logs
+  int status = 0;                   // response status, for metrics and access logs
+};
+
+// The application: answers one request, writing the whole response to exchange.stream.
+// Returns false when the connection can no longer be used (e.g. a write failed).
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  virtual asio::awaitable<bool> handle(Exchange& exchange) = 0;
+  // Called once per worker thread before serving; lets the handler build per-worker state.
+  virtual void attach(Worker& worker) {}
+};
+
+// Per-thread state; handlers may hang their own per-worker objects here.
+class Worker {
+ public:
+  explicit Worker(unsigned index) : index(index) {}
+  const unsigned index;
+  asio::io_context io{1};
+  std::atomic<bool> draining{false};
+  std::shared_ptr<void> app_state;  // owned by the Handler (upstream pools, metric shard, ...)
+  // Date header value, refreshed at most once a second.
+  std::string_view http_date();
+
+ private:
+  std::string date_;
+  long date_second_ = -1;
+};
+
+class Server {
+ public:
+  Server(Options options, std::shared_ptr<Handler> handler);
+  ~Server();
+
+  // Binds every worker's listener; throws std::system_error with a clear message on failure.
+  void bind();
+  // Serves until SIGTERM/SIGINT (or stop()), then drains. Returns 0 after a clean drain, 1 when
+  // in-flight requests were cut at max_shutdown_wait.
+  int run();
+  void stop();  // same as receiving SIGTERM; thread-safe
+  unsigned short port() const { return bound_port_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  unsigned short bound_port_ = 0;
+};
+
+// ---- response helpers shared by every handler ----
+
+// Canonical reason phrase ("Not Found"); empty for unknown codes.
+std::string_view reason(unsigned status);
+
+// Builds "HTTP/1.1 <status> <reason>\r\n" + Date + the given header lines (each "Name: value\r\n")
+// + Content-Length (when body_size >= 0) or Transfer-Encoding: chunked + Connection: close when
+// !keep_alive, then "\r\n".
+std::string response_head(Worker& worker, unsigned status, std::string_view header_lines, long long body_size,
+                          bool keep_alive);
+
+// Writes a complete small response; returns false when the write failed.
+asio::awaitable<bool> write_response(Exchange& ex, unsigned status, std::string_view header_lines,
+                                     std::string_view body);
+
+}  // namespace gw::server

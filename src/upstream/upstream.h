@@ -1,0 +1,112 @@
+// Per-worker HTTP/1.1 client for backends: keep-alive pools per host:port, cached DNS, one
+// deadline bounding connect + write + read. A connection returns to the pool only after a complete
+// keep-alive response. Not thread-safe by design: one Client per worker io_context.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+
+namespace gw::upstream {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using Clock = std::chrono::steady_clock;
+using error_code = boost::system::error_code;
+
+struct Options {
+  std::size_t max_idle_per_host = 250;
+  std::chrono::nanoseconds idle_timeout = std::chrono::seconds(90);
+  std::chrono::seconds dns_ttl{30};
+  std::size_t max_response_header_bytes = 1 << 20;
+};
+
+struct Target {
+  std::string host;  // DNS name or IP literal
+  std::uint16_t port = 80;
+};
+
+class Connection {
+ public:
+  explicit Connection(asio::any_io_executor ex) : stream(ex) {}
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+  std::string pool_key;
+  Clock::time_point idle_since{};
+  bool reused = false;
+};
+
+// An exchange in progress: the response head is parsed; the body is read with read_body_chunk.
+class Exchange {
+ public:
+  std::unique_ptr<Connection> connection;
+  std::unique_ptr<http::response_parser<http::buffer_body>> parser;
+
+  const http::response_header<>& head() const { return parser->get().base(); }
+  unsigned status() const { return parser->get().result_int(); }
+  bool done() const { return parser->is_done(); }
+  std::optional<std::uint64_t> content_length() const {
+    auto n = parser->content_length();
+    return n ? std::optional<std::uint64_t>(*n) : std::nullopt;
+  }
+  bool chunked() const { return parser->chunked(); }
+  // Whether the connection can go back to the pool once the body has been read.
+  bool keep_alive() const { return parser->keep_alive(); }
+};
+
+class Client {
+ public:
+  Client(asio::any_io_executor executor, Options options);
+  ~Client();
+
+  // Sends `request_head` (a complete request head, Host included, ending in CRLFCRLF) and `body`, and reads the response head. A failure on a reused pooled connection before any
+  // response byte arrives is retried once on a fresh connection.
+  asio::awaitable<error_code> send(const Target& target, std::string_view request_head, std::string_view body,
+                                   Clock::time_point deadline, Exchange& out, bool head_request = false);
+
+  // Reads the next piece of the body into [data, data+size); returns bytes read (0 + done() at end).
+  asio::awaitable<std::pair<error_code, std::size_t>> read_body_chunk(Exchange& ex, char* data, std::size_t size,
+                                                                      Clock::time_point deadline);
+
+  // Reads the remaining body into `out` (up to `limit` bytes; http::error::body_limit past it).
+  asio::awaitable<error_code> read_body(Exchange& ex, std::string& out, std::size_t limit,
+                                        Clock::time_point deadline);
+
+  // Returns the connection to its pool if the response completed with keep-alive; closes it otherwise.
+  void finish(Exchange& ex);
+
+  std::size_t idle_connections() const;
+
+ private:
+  asio::awaitable<std::pair<error_code, std::unique_ptr<Connection>>> connect(const Target& target,
+                                                                              const std::string& key,
+                                                                              Clock::time_point deadline);
+  asio::awaitable<std::pair<error_code, asio::ip::tcp::resolver::results_type>> resolve(const Target& target);
+  std::unique_ptr<Connection> take_idle(const std::string& key);
+
+  struct DnsEntry {
+    asio::ip::tcp::resolver::results_type results;
+    Clock::time_point expires;
+  };
+
+  asio::any_io_executor executor_;
+  Options options_;
+  asio::ip::tcp::resolver resolver_;
+  std::unordered_map<std::string, std::deque<std::unique_ptr<Connection>>> idle_;
+  std::unordered_map<std::string, DnsEntry> dns_;
+};
+
+}  // namespace gw::upstream

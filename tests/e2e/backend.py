@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Programmable test backend for the gateway's end-to-end tests (standard library only).
+
+Usage: backend.py PORT. Prints "ready" once listening on 127.0.0.1:PORT.
+
+Paths (query parameters tune them):
+  /echo/...            200 JSON {"method","path","query","headers","body"} of what arrived
+  /json?body=...       200 with the given raw body (default {"ok":true}); &status=N &ctype=...
+  /status/N            status N with a small JSON body
+  /slow?ms=N           waits N ms, then echoes
+  /stream?mb=N         N MiB of 'x' with Content-Length (&chunked=1 for chunked encoding)
+  /garbage             a response that is not HTTP
+  /reset               closes the connection without answering
+  /short               Content-Length larger than the body, then closes
+  /array               200 with a JSON array body
+"""
+import json
+import socket
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+    def _body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n).decode("utf-8", "replace") if n else ""
+
+    def _send(self, status, body, ctype="application/json", extra=None):
+        data = body.encode() if isinstance(body, str) else body
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _echo(self, body):
+        url = urlsplit(self.path)
+        headers = {}
+        for k, v in self.headers.items():
+            headers.setdefault(k, []).append(v)
+        doc = {"method": self.command, "path": url.path, "query": parse_qs(url.query, keep_blank_values=True),
+               "rawquery": url.query, "headers": headers, "body": body}
+        self._send(200, json.dumps(doc), extra={"X-Backend": "echo", "Set-Cookie": "a=1"})
+
+    def _handle(self):
+        url = urlsplit(self.path)
+        q = {k: v[0] for k, v in parse_qs(url.query).items()}
+        body = self._body()
+        p = url.path
+        if p.startswith("/echo"):
+            return self._echo(body)
+        if p == "/json":
+            return self._send(int(q.get("status", 200)), q.get("body", '{"ok":true}'), q.get("ctype", "application/json"))
+        if p.startswith("/status/"):
+            code = int(p.rsplit("/", 1)[1])
+            return self._send(code, json.dumps({"status": code}))
+        if p == "/slow":
+            time.sleep(int(q.get("ms", 500)) / 1000)
+            return self._echo(body)
+        if p == "/stream":
+            total = int(q.get("mb", 1)) << 20
+            chunk = b"x" * (1 << 20)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            if q.get("chunked"):
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for _ in range(total >> 20):
+                    self.wfile.write(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+                self.wfile.write(b"0\r\n\r\n")
+            else:
+                self.send_header("Content-Length", str(total))
+                self.end_headers()
+                for _ in range(total >> 20):
+                    self.wfile.write(chunk)
+            return
+        if p == "/garbage":
+            self.wfile.write(b"this is not http\r\n\r\n")
+            self.close_connection = True
+            return
+        if p == "/reset":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            self.close_connection = True
+            return
+        if p == "/short":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            self.wfile.write(b'{"a":')
+            self.close_connection = True
+            return
+        if p == "/array":
+            return self._send(200, "[1,2,3]")
+        self._send(404, "404 page not found\n", "text/plain; charset=utf-8")
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+
+if __name__ == "__main__":
+    server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
+    server.daemon_threads = True
+    print("ready", flush=True)
+    server.serve_forever()

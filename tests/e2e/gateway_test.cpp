@@ -1,0 +1,283 @@
+// The real gateway binary against a real backend process (tests/e2e/backend.py).
+#include <gtest/gtest.h>
+
+#include "harness.h"
+
+namespace {
+
+using namespace e2e;
+
+// Replaces every "BACKEND" in a config template with the backend's host:port.
+std::string with_backend(std::string text, int port) {
+  const std::string host = "127.0.0.1:" + std::to_string(port);
+  for (auto pos = text.find("BACKEND"); pos != std::string::npos; pos = text.find("BACKEND", pos + host.size()))
+    text.replace(pos, 7, host);
+  return text;
+}
+
+const char* kConfig = R"({
+  "version": 3,
+  "timeout": "3s",
+  "cache_ttl": "1h",
+  "host": ["http://BACKEND"],
+  "extra_config": {"router": {"return_error_msg": false}},
+  "endpoints": [
+    {"endpoint": "/noop/{rest}", "method": "GET", "output_encoding": "no-op",
+     "backend": [{"url_pattern": "/echo/{rest}"}]},
+    {"endpoint": "/noop-post", "method": "POST", "output_encoding": "no-op",
+     "backend": [{"url_pattern": "/echo/post"}]},
+    {"endpoint": "/noop-status/{code}", "output_encoding": "no-op", "backend": [{"url_pattern": "/status/{code}"}]},
+    {"endpoint": "/json/{id}", "input_headers": ["Authorization", "X-Y-Z"], "input_query_strings": ["a", "b"],
+     "backend": [{"url_pattern": "/echo/items/{id}?fixed=1"}]},
+    {"endpoint": "/json-all", "input_headers": ["*"], "input_query_strings": ["*"],
+     "backend": [{"url_pattern": "/echo/all"}]},
+    {"endpoint": "/merge", "backend": [
+      {"url_pattern": "/json?body=%7B%22a%22%3A1%7D", "group": "first"},
+      {"url_pattern": "/json?body=%7B%22b%22%3A2%7D", "group": "second"}]},
+    {"endpoint": "/partial", "timeout": "400ms", "backend": [
+      {"url_pattern": "/json?body=%7B%22a%22%3A1%7D", "group": "fast"},
+      {"url_pattern": "/slow?ms=2000", "group": "slow"}]},
+    {"endpoint": "/allfail", "backend": [{"url_pattern": "/status/500"}, {"url_pattern": "/status/404"}]},
+    {"endpoint": "/single-404", "backend": [{"url_pattern": "/status/404"}]},
+    {"endpoint": "/timeout", "timeout": "200ms", "backend": [{"url_pattern": "/slow?ms=2000"}]},
+    {"endpoint": "/noop-timeout", "timeout": "200ms", "output_encoding": "no-op", "backend": [{"url_pattern": "/slow?ms=2000"}]},
+    {"endpoint": "/dead", "backend": [{"host": ["http://127.0.0.1:DEADPORT"], "url_pattern": "/"}]},
+    {"endpoint": "/noop-dead", "output_encoding": "no-op", "backend": [{"host": ["http://127.0.0.1:DEADPORT"], "url_pattern": "/"}]},
+    {"endpoint": "/garbage", "backend": [{"url_pattern": "/garbage"}]},
+    {"endpoint": "/noop-garbage", "output_encoding": "no-op", "backend": [{"url_pattern": "/garbage"}]},
+    {"endpoint": "/reset", "output_encoding": "no-op", "backend": [{"url_pattern": "/reset"}]},
+    {"endpoint": "/short", "backend": [{"url_pattern": "/short"}]},
+    {"endpoint": "/array", "backend": [{"url_pattern": "/array"}]},
+    {"endpoint": "/collection", "backend": [{"url_pattern": "/array", "is_collection": true}]},
+    {"endpoint": "/empty", "backend": [{"url_pattern": "/json?body=%7B%7D"}]},
+    {"endpoint": "/stream", "timeout": "120s", "output_encoding": "no-op", "backend": [{"url_pattern": "/stream?mb=1024"}]},
+    {"endpoint": "/stream-chunked", "timeout": "60s", "output_encoding": "no-op", "backend": [{"url_pattern": "/stream?mb=8&chunked=1"}]},
+    {"endpoint": "/static", "backend": [{"url_pattern": "/json"}]},
+    {"endpoint": "/trailing/", "backend": [{"url_pattern": "/json"}]}
+  ]
+})";
+
+class Gateway : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    backend_port_ = free_port();
+    backend_ = new Process({PYTHON3, BACKEND_PY, std::to_string(backend_port_)});
+    ASSERT_TRUE(wait_port(backend_port_)) << backend_->output();
+    gateway_port_ = free_port();
+    std::string config = with_backend(kConfig, backend_port_);
+    const std::string dead = std::to_string(free_port());
+    for (auto pos = config.find("DEADPORT"); pos != std::string::npos; pos = config.find("DEADPORT"))
+      config.replace(pos, 8, dead);
+    config_path_ = new std::string(write_temp(config));
+    gateway_ = new Process({GATEWAY_BIN, "run", "-c", *config_path_, "-p", std::to_string(gateway_port_)},
+                           {{"GATEWAY_WORKERS", "2"}});
+    ASSERT_TRUE(wait_port(gateway_port_)) << gateway_->output();
+  }
+  static void TearDownTestSuite() {
+    delete gateway_;
+    delete backend_;
+    delete config_path_;
+  }
+  Response get(const std::string& target, const std::map<std::string, std::string>& headers = {}) {
+    return request(gateway_port_, "GET", target, headers);
+  }
+
+  static inline Process* backend_ = nullptr;
+  static inline Process* gateway_ = nullptr;
+  static inline std::string* config_path_ = nullptr;
+  static inline int backend_port_ = 0;
+  static inline int gateway_port_ = 0;
+};
+
+TEST_F(Gateway, NoOpPassesStatusHeadersAndBody) {
+  Response r = get("/noop/abc", {{"X-Secret", "1"}});
+  ASSERT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.header("x-krakend"), "Version " GATEWAY_KRAKEND_VERSION);
+  EXPECT_EQ(r.header("x-krakend-completed"), "false");
+  EXPECT_EQ(r.header("x-backend"), "echo");
+  EXPECT_EQ(r.header("set-cookie"), "a=1");
+  EXPECT_EQ(r.header("content-type"), "application/json");
+  EXPECT_NE(r.body.find(R"("path": "/echo/abc")"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("X-Secret"), std::string::npos) << "headers are not forwarded unless allowed";
+  EXPECT_NE(r.body.find("KrakenD Version"), std::string::npos) << r.body;
+
+  Response s = get("/noop-status/418");
+  EXPECT_EQ(s.status, 418);
+  EXPECT_EQ(s.body, R"({"status": 418})");
+}
+
+TEST_F(Gateway, NoOpForwardsRequestBody) {
+  Response r = request(gateway_port_, "POST", "/noop-post", {{"Content-Type", "text/plain"}}, "hello body");
+  ASSERT_EQ(r.status, 200) << r.error;
+  EXPECT_NE(r.body.find(R"("body": "hello body")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("Content-Type": ["text/plain"])"), std::string::npos) << r.body;
+  Response empty = request(gateway_port_, "POST", "/noop-post");
+  EXPECT_NE(empty.body.find(R"("Content-Length": ["0"])"), std::string::npos) << empty.body;
+}
+
+TEST_F(Gateway, JsonEndpointForwardsOnlyAllowedHeadersAndQuery) {
+  Response r = get("/json/42?b=2&a=1&c=3&a=0", {{"Authorization", "Bearer t"}, {"x-y-z", "v"}, {"A-B-C", "no"},
+                                              {"X-Forwarded-For", "10.1.2.3"}});
+  ASSERT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.header("content-type"), "application/json; charset=utf-8");
+  EXPECT_EQ(r.header("x-krakend-completed"), "true");
+  EXPECT_EQ(r.header("cache-control"), "public, max-age=3600");
+  EXPECT_TRUE(r.has("x-krakend"));
+  EXPECT_FALSE(r.has("x-backend")) << "backend headers never leak from json endpoints";
+  EXPECT_NE(r.body.find(R"("path":"/echo/items/42")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("rawquery":"fixed=1\u0026a=1\u0026a=0\u0026b=2")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("Authorization":["Bearer t"])"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("X-Y-Z":["v"])"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("A-B-C"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("X-Forwarded-For":["10.1.2.3"])"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("X-Forwarded-Host":["127.0.0.1:)"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("User-Agent":["KrakenD Version )"), std::string::npos) << r.body;
+}
+
+TEST_F(Gateway, WildcardForwardingAddsForwardedVia) {
+  Response r = get("/json-all?z=1&y=2", {{"User-Agent", "curl/8"}, {"A-B-C", "yes"}});
+  ASSERT_EQ(r.status, 200) << r.error;
+  EXPECT_NE(r.body.find(R"("A-B-C":["yes"])"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("User-Agent":["curl/8"])"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("X-Forwarded-Via":["KrakenD Version )"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("rawquery":"y=2\u0026z=1")"), std::string::npos) << r.body;
+}
+
+TEST_F(Gateway, MergesBackends) {
+  Response r = get("/merge");
+  ASSERT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.body, R"({"first":{"a":1},"second":{"b":2}})");
+  EXPECT_EQ(r.header("x-krakend-completed"), "true");
+}
+
+TEST_F(Gateway, PartialResultOnTimeout) {
+  auto start = std::chrono::steady_clock::now();
+  Response r = get("/partial");
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.body, R"({"fast":{"a":1}})");
+  EXPECT_EQ(r.header("x-krakend-completed"), "false");
+  EXPECT_FALSE(r.has("cache-control"));
+  EXPECT_LT(took, std::chrono::milliseconds(1500));
+}
+
+TEST_F(Gateway, BackendErrors) {
+  Response all = get("/allfail");
+  EXPECT_EQ(all.status, 500);
+  EXPECT_EQ(all.body, "");
+  EXPECT_EQ(all.header("x-krakend-completed"), "false");
+  Response single = get("/single-404");
+  EXPECT_EQ(single.status, 500);
+  EXPECT_EQ(single.body, "");
+  Response timeout = get("/timeout");
+  EXPECT_EQ(timeout.status, 500);
+  Response noop_timeout = get("/noop-timeout");
+  EXPECT_EQ(noop_timeout.status, 500);
+  EXPECT_EQ(get("/dead").status, 500);
+  EXPECT_EQ(get("/noop-dead").status, 500);
+  EXPECT_EQ(get("/garbage").status, 500);
+  EXPECT_EQ(get("/noop-garbage").status, 500);
+  EXPECT_EQ(get("/reset").status, 500);
+  EXPECT_EQ(get("/short").status, 500);
+  EXPECT_EQ(get("/array").status, 500) << "a JSON array is not an object";
+  // The gateway keeps serving everyone else.
+  EXPECT_EQ(get("/merge").status, 200);
+}
+
+TEST_F(Gateway, CollectionsAndEmptyBodies) {
+  Response c = get("/collection");
+  EXPECT_EQ(c.body, R"({"collection":[1,2,3]})");
+  Response e = get("/empty");
+  EXPECT_EQ(e.status, 200);
+  EXPECT_EQ(e.body, "{}");
+  EXPECT_EQ(e.header("x-krakend-completed"), "false");
+  EXPECT_FALSE(e.has("cache-control"));
+}
+
+TEST_F(Gateway, RouterStatusCodes) {
+  Response nf = get("/nope");
+  EXPECT_EQ(nf.status, 404);
+  EXPECT_EQ(nf.body, "404 page not found");
+  EXPECT_EQ(nf.header("content-type"), "text/plain");
+  EXPECT_EQ(nf.header("x-krakend-completed"), "false");
+  EXPECT_TRUE(nf.has("x-krakend"));
+
+  Response na = request(gateway_port_, "POST", "/merge");
+  EXPECT_EQ(na.status, 405);
+  EXPECT_EQ(na.body, "405 method not allowed");
+  EXPECT_EQ(na.header("allow"), "GET");
+
+  Response redirect = get("/StAtic?x=1");
+  EXPECT_EQ(redirect.status, 301);
+  EXPECT_EQ(redirect.header("location"), "/static?x=1");
+  Response slash = get("/trailing");
+  EXPECT_EQ(slash.status, 301);
+  EXPECT_EQ(slash.header("location"), "/trailing/");
+  Response post_slash = request(gateway_port_, "POST", "/noop-post/");
+  EXPECT_EQ(post_slash.status, 307);
+}
+
+TEST_F(Gateway, EncodedParamsAreRejected) {
+  Response r = get("/json/a%2525b");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, "error: encoded url params");
+  EXPECT_EQ(get("/json/a%3Fb").status, 400);
+  EXPECT_EQ(get("/json/..").status, 400);
+  EXPECT_EQ(get("/json/ok%20value").status, 200);
+}
+
+TEST_F(Gateway, Health) {
+  Response r = get("/__health");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("content-type"), "application/json; charset=utf-8");
+  EXPECT_EQ(r.body.rfind(R"({"agents":{},"now":")", 0), 0u) << r.body;
+  EXPECT_NE(r.body.find(R"(","status":"ok"})"), std::string::npos) << r.body;
+  EXPECT_FALSE(r.has("x-krakend"));
+}
+
+TEST_F(Gateway, ChunkedBackendIsRelayed) {
+  Response r = get("/stream-chunked");
+  ASSERT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.body.size(), 8u << 20);
+  EXPECT_EQ(r.header("transfer-encoding"), "chunked");
+}
+
+TEST_F(Gateway, StreamsOneGibibyteInBoundedMemory) {
+  // Read the body in pieces on a raw socket so the test itself stays small, and sample the
+  // gateway's RSS while the transfer is under way.
+  asio::io_context io;
+  beast::tcp_stream stream(io);
+  stream.expires_after(120s);
+  stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(gateway_port_)));
+  std::string req = "GET /stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  asio::write(stream, asio::buffer(req));
+  std::vector<char> buf(1 << 20);
+  std::uint64_t total = 0;
+  long max_rss = 0;
+  beast::error_code ec;
+  int reads = 0;
+  while (true) {
+    std::size_t n = stream.read_some(asio::buffer(buf), ec);
+    total += n;
+    if (++reads % 256 == 0) max_rss = std::max(max_rss, rss_kib(gateway_->pid()));
+    if (ec) break;
+  }
+  EXPECT_EQ(ec, asio::error::eof);
+  EXPECT_GT(total, 1ull << 30);  // body plus headers
+  EXPECT_LT(total, (1ull << 30) + 4096);
+  EXPECT_GT(max_rss, 0);
+  EXPECT_LT(max_rss, 64 * 1024) << "gateway RSS must stay under 64 MiB while streaming";
+}
+
+TEST_F(Gateway, RequestLimits) {
+  std::string big(2 << 20, 'a');
+  std::string r = raw_exchange(gateway_port_, "GET /merge HTTP/1.1\r\nHost: x\r\nX-Big: " + big + "\r\n\r\n");
+  EXPECT_EQ(r.rfind("HTTP/1.1 431", 0), 0u) << r.substr(0, 100);
+  std::string huge = raw_exchange(gateway_port_, "POST /noop-post HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000000\r\n\r\n");
+  EXPECT_EQ(huge.rfind("HTTP/1.1 413", 0), 0u) << huge.substr(0, 100);
+  std::string garbage = raw_exchange(gateway_port_, "NOT HTTP AT ALL\r\n\r\n");
+  EXPECT_EQ(garbage.rfind("HTTP/1.1 400", 0), 0u) << garbage.substr(0, 100);
+  EXPECT_EQ(get("/merge").status, 200);
+}
+
+}  // namespace

@@ -28,7 +28,8 @@ struct Part {
   std::string error_content_type;
 };
 
-std::string header_value(const http::response_header<>& h, http::field f) {
+template <typename Header>
+std::string header_value(const Header& h, http::field f) {
   auto it = h.find(f);
   return it == h.end() ? std::string() : std::string(it->value());
 }

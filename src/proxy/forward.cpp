@@ -202,30 +202,27 @@ std::string forwarded_query(std::string_view raw, const QueryFilter& endpoint, c
   return out;
 }
 
-std::string client_ip(const http::request<http::string_body>& request, std::string_view peer_ip) {
+std::string client_ip(const server::Request& request, std::string_view peer_ip) {
+  // Right to left over the hops; every proxy is trusted by default, so the left-most valid IP wins,
+  // and one invalid entry voids the header (gin's validateHeader).
   auto valid_from = [](std::string_view header, std::string& ip) {
-    // Right to left over trusted hops; every proxy is trusted by default, so the left-most wins.
-    std::vector<std::string_view> items;
-    std::size_t start = 0;
+    std::size_t end = header.size();
     while (true) {
-      auto comma = header.find(',', start);
-      items.push_back(header.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
-      if (comma == std::string_view::npos) break;
-      start = comma + 1;
-    }
-    for (std::size_t i = items.size(); i-- > 0;) {
-      std::string_view s = items[i];
-      while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-      while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+      std::size_t comma = header.rfind(',', end == 0 ? 0 : end - 1);
+      bool first = comma == std::string_view::npos || end == 0;
+      std::size_t begin = first ? 0 : comma + 1;
+      std::string_view item = header.substr(begin, end - begin);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
       boost::system::error_code ec;
-      boost::asio::ip::make_address(std::string(s), ec);
+      boost::asio::ip::make_address(item, ec);
       if (ec) return false;
-      if (i == 0) {
-        ip.assign(s);
+      if (first) {
+        ip.assign(item);
         return true;
       }
+      end = comma;
     }
-    return false;
   };
   std::string ip;
   for (auto field : {std::string_view("X-Forwarded-For"), std::string_view("X-Real-IP")}) {

@@ -11,6 +11,7 @@
 
 #include "config/config.h"
 #include "router/router.h"
+#include "server/server.h"
 #include "upstream/upstream.h"
 
 namespace gw::proxy {
@@ -62,7 +63,7 @@ struct BackendRoute {
 };
 
 struct ForwardContext {
-  const http::request<http::string_body>& request;
+  const server::Request& request;
   std::string_view client_ip;  // already resolved from X-Forwarded-For / X-Real-IP / peer
   const router::Match& match;
   const std::vector<std::string>& endpoint_params;
@@ -80,7 +81,7 @@ std::string build_request_head(const ForwardContext& ctx, const BackendRoute& ba
 std::string forwarded_query(std::string_view raw_query, const QueryFilter& endpoint, const QueryFilter& backend);
 
 // gin's ClientIP with default settings: left-most valid X-Forwarded-For, then X-Real-IP, then peer.
-std::string client_ip(const http::request<http::string_body>& request, std::string_view peer_ip);
+std::string client_ip(const server::Request& request, std::string_view peer_ip);
 
 bool is_hop_by_hop(std::string_view name);
 

@@ -146,7 +146,7 @@ class Gateway final : public server::Handler {
       r.method = b.method;
       for (const auto& h : b.hosts) {
         r.authorities.push_back(h.authority());
-        r.targets.push_back(upstream::Target{h.host, h.port});
+        r.targets.emplace_back(h.host, h.port);
       }
       ep.backends.push_back(std::move(r));
       response::BackendShaping shaping;

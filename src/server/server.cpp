@@ -164,7 +164,9 @@ asio::awaitable<void> reject(Worker& worker, beast::tcp_stream& stream, unsigned
 }
 
 // Sends the 100 Continue interim response clients wait for before sending a body.
-bool expects_continue(const http::request_parser<http::string_body>& parser) {
+using RequestParser = http::request_parser<http::string_body, FieldAllocator>;
+
+bool expects_continue(const RequestParser& parser) {
   auto it = parser.get().find(http::field::expect);
   return it != parser.get().end() && beast::iequals(it->value(), "100-continue");
 }
@@ -192,8 +194,10 @@ asio::awaitable<void> Server::Impl::session(Worker& worker, WorkerState& state, 
   const Limits& limits = options.limits;
   beast::flat_buffer buffer;
   bool first = true;
+  alignas(std::max_align_t) char arena[4096];
   while (!worker.draining.load(std::memory_order_relaxed)) {
-    http::request_parser<http::string_body> parser;
+    std::pmr::monotonic_buffer_resource fields_memory(arena, sizeof arena);
+    RequestParser parser(std::piecewise_construct, std::make_tuple(), std::make_tuple(FieldAllocator(&fields_memory)));
     parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
     parser.body_limit(limits.max_body_bytes);
     self->busy = false;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <memory_resource>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,9 +44,14 @@ struct Options {
 
 class Worker;
 
+// Request header fields live in a per-request arena: no malloc per header on the hot path.
+using FieldAllocator = std::pmr::polymorphic_allocator<char>;
+using Fields = http::basic_fields<FieldAllocator>;
+using Request = http::request<http::string_body, Fields>;
+
 // One request, as handed to the application.
 struct Exchange {
-  http::request<http::string_body>& request;
+  Request& request;
   beast::tcp_stream& stream;
   Worker& worker;
   std::string_view peer_ip;
@@ -70,7 +76,7 @@ class Worker {
  public:
   explicit Worker(unsigned index) : index(index) {}
   const unsigned index;
-  asio::io_context io{1};
+  asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};  // one thread drives it
   std::atomic<bool> draining{false};
   std::shared_ptr<void> app_state;  // owned by the Handler (upstream pools, metric shard, ...)
   // Date header value, refreshed at most once a second.

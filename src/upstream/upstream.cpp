@@ -47,7 +47,7 @@ std::unique_ptr<Connection> Client::take_idle(const std::string& key) {
 }
 
 asio::awaitable<std::pair<error_code, asio::ip::tcp::resolver::results_type>> Client::resolve(const Target& target) {
-  const std::string key = target.host + ":" + std::to_string(target.port);
+  const std::string& key = target.key;
   const auto now = Clock::now();
   if (auto it = dns_.find(key); it != dns_.end() && it->second.expires > now) co_return std::pair{error_code{}, it->second.results};
   error_code ec;
@@ -79,7 +79,7 @@ asio::awaitable<std::pair<error_code, std::unique_ptr<Connection>>> Client::conn
 
 asio::awaitable<error_code> Client::send(const Target& target, std::string_view request_head, std::string_view body,
                                          Clock::time_point deadline, Exchange& out, bool head_request) {
-  const std::string key = target.host + ":" + std::to_string(target.port);
+  const std::string& key = target.key;
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::unique_ptr<Connection> conn = take_idle(key);
     if (!conn) {
@@ -90,7 +90,7 @@ asio::awaitable<error_code> Client::send(const Target& target, std::string_view 
     conn->stream.expires_at(deadline);
     std::array<asio::const_buffer, 2> buffers{asio::buffer(request_head), asio::buffer(body)};
     auto [wec, written] = co_await asio::async_write(conn->stream, buffers, use_tuple);
-    auto parser = std::make_unique<http::response_parser<http::buffer_body>>();
+    ResponseParser* parser = &out.new_parser();
     parser->header_limit(static_cast<std::uint32_t>(options_.max_response_header_bytes));
     parser->body_limit(boost::none);  // bodies are streamed or bounded by the caller
     if (head_request) parser->skip(true);
@@ -102,10 +102,10 @@ asio::awaitable<error_code> Client::send(const Target& target, std::string_view 
     if (rec) {
       const bool nothing_received = conn->buffer.size() == 0 && !parser->got_some();
       if (conn->reused && attempt == 0 && nothing_received && stale_connection_error(rec)) continue;
+      out.parser.reset();
       co_return rec;
     }
     out.connection = std::move(conn);
-    out.parser = std::move(parser);
     co_return error_code{};
   }
   co_return asio::error::connection_aborted;

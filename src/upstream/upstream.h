@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <memory_resource>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,8 +36,11 @@ struct Options {
 };
 
 struct Target {
+  Target() = default;
+  Target(std::string h, std::uint16_t p) : host(std::move(h)), port(p), key(host + ":" + std::to_string(port)) {}
   std::string host;  // DNS name or IP literal
   std::uint16_t port = 80;
+  std::string key;   // "host:port": the pool and DNS cache key
 };
 
 class Connection {
@@ -50,12 +54,25 @@ class Connection {
 };
 
 // An exchange in progress: the response head is parsed; the body is read with read_body_chunk.
+using FieldAllocator = std::pmr::polymorphic_allocator<char>;
+using ResponseParser = http::response_parser<http::buffer_body, FieldAllocator>;
+
 class Exchange {
  public:
+  Exchange() : arena_(arena_bytes_, sizeof arena_bytes_) {}
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
   std::unique_ptr<Connection> connection;
-  std::unique_ptr<http::response_parser<http::buffer_body>> parser;
+  std::optional<ResponseParser> parser;
+  // Starts a fresh parser whose header fields live in this exchange's arena.
+  ResponseParser& new_parser() {
+    parser.reset();
+    arena_.release();
+    parser.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(FieldAllocator(&arena_)));
+    return *parser;
+  }
 
-  const http::response_header<>& head() const { return parser->get().base(); }
+  const http::response_header<http::basic_fields<FieldAllocator>>& head() const { return parser->get().base(); }
   unsigned status() const { return parser->get().result_int(); }
   bool done() const { return parser->is_done(); }
   std::optional<std::uint64_t> content_length() const {
@@ -65,6 +82,10 @@ class Exchange {
   bool chunked() const { return parser->chunked(); }
   // Whether the connection can go back to the pool once the body has been read.
   bool keep_alive() const { return parser->keep_alive(); }
+
+ private:
+  alignas(std::max_align_t) char arena_bytes_[2048];
+  std::pmr::monotonic_buffer_resource arena_;
 };
 
 class Client {

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# no-op proxy: the gateway vs nginx proxy_pass (upstream keepalive), same backend, same run.
+# wrk on CLIENT_CPU (0), servers on SERVER_CPU (1). Prints req/s, p50, p99 medians and ratios.
+# Usage: bench/proxy.sh   (DURATION=10 RUNS=3 CONNECTIONS="50 200" by default)
+source "$(dirname "$0")/lib.sh"
+
+backend=$(free_port); nginx_proxy=$(free_port); gw=$(free_port)
+start_nginx backend "server { listen 127.0.0.1:$backend; location / { default_type application/json;
+  return 200 '{\"id\":42,\"name\":\"widget\",\"tags\":[\"a\",\"b\"],\"price\":12.5,\"stock\":true,\"owner\":\"bench\"}'; } }"
+start_nginx proxy "upstream be { server 127.0.0.1:$backend; keepalive 256; }
+  server { listen 127.0.0.1:$nginx_proxy; location / { proxy_pass http://be; proxy_http_version 1.1;
+  proxy_set_header Connection \"\"; } }"
+cat >"$WORK/gw.json" <<JSON
+{"version": 3, "endpoints": [{"endpoint": "/item", "output_encoding": "no-op",
+  "backend": [{"host": ["http://127.0.0.1:$backend"], "url_pattern": "/item"}]}]}
+JSON
+wait_port "$backend"; wait_port "$nginx_proxy"
+start_gateway "$WORK/gw.json" "$gw"
+echo "no-op proxy, ${DURATION}s x ${RUNS} runs (median), wrk on cpu $CLIENT_CPU, servers on cpu $SERVER_CPU"
+compare gateway "http://127.0.0.1:$gw/item" nginx "http://127.0.0.1:$nginx_proxy/item"

@@ -1,0 +1,141 @@
+// Response pipeline end to end: shaping, static and sequential proxies, error flags, encodings.
+#include <gtest/gtest.h>
+
+#include "harness.h"
+
+namespace {
+
+using namespace e2e;
+
+const char* kConfig = R"({
+  "version": 3,
+  "timeout": "2s",
+  "host": ["http://BACKEND"],
+  "extra_config": {"router": {"return_error_msg": true}},
+  "endpoints": [
+    {"endpoint": "/shape", "backend": [{"url_pattern": "/json?body=%7B%22a%22%3A%7B%22b%22%3A1%2C%22c%22%3A2%7D%2C%22d%22%3A3%2C%22e%22%3A1.0%7D",
+       "allow": ["a.b", "e"], "mapping": {"e": "renamed"}, "group": "g"}]},
+    {"endpoint": "/target", "backend": [{"url_pattern": "/json?body=%7B%22data%22%3A%7B%22x%22%3A%22%3Ctag%3E%22%7D%7D", "target": "data"}]},
+    {"endpoint": "/static-errored", "extra_config": {"proxy": {"static": {"strategy": "errored", "data": {"fallback": true}}}},
+     "backend": [{"url_pattern": "/status/503"}]},
+    {"endpoint": "/static-always", "cache_ttl": "60s", "extra_config": {"proxy": {"static": {"strategy": "always", "data": {"extra": 1}}}},
+     "backend": [{"url_pattern": "/json"}]},
+    {"endpoint": "/seq/{id}", "extra_config": {"proxy": {"sequential": true}}, "backend": [
+      {"url_pattern": "/json?body=%7B%22next%22%3A%22abc%22%7D", "group": "first"},
+      {"url_pattern": "/echo/{resp0_first.next}/{id}", "allow": ["path"]}]},
+    {"endpoint": "/seq-fail", "extra_config": {"proxy": {"sequential": true}}, "backend": [
+      {"url_pattern": "/status/500"}, {"url_pattern": "/json"}]},
+    {"endpoint": "/error-code", "backend": [{"url_pattern": "/json?status=418&body=teapot&ctype=text/plain",
+       "extra_config": {"backend/http": {"return_error_code": true}}}]},
+    {"endpoint": "/error-details", "backend": [
+       {"url_pattern": "/json?body=%7B%22ok%22%3A1%7D"},
+       {"url_pattern": "/json?status=429&body=sad+panda&ctype=text/plain", "extra_config": {"backend/http": {"return_error_details": "backend_b"}}}]},
+    {"endpoint": "/error-msg", "backend": [{"url_pattern": "/status/404"}]},
+    {"endpoint": "/string", "output_encoding": "string", "backend": [{"url_pattern": "/json?body=plain+text", "encoding": "string"}]},
+    {"endpoint": "/collection-out", "output_encoding": "json-collection", "backend": [{"url_pattern": "/array", "is_collection": true}]},
+    {"endpoint": "/safejson", "backend": [{"url_pattern": "/array", "encoding": "safejson"}]},
+    {"endpoint": "/not-json", "backend": [{"url_pattern": "/json?body=%3Chtml%3E"}]},
+    {"endpoint": "/concurrent", "concurrent_calls": 3, "backend": [{"url_pattern": "/json"}]},
+    {"endpoint": "/huge", "backend": [{"url_pattern": "/stream?mb=80"}]}
+  ]
+})";
+
+class Pipeline : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    backend_port_ = free_port();
+    backend_ = new Process({PYTHON3, BACKEND_PY, std::to_string(backend_port_)});
+    ASSERT_TRUE(wait_port(backend_port_)) << backend_->output();
+    std::string config = kConfig;
+    const std::string host = "127.0.0.1:" + std::to_string(backend_port_);
+    config.replace(config.find("BACKEND"), 7, host);
+    gateway_port_ = free_port();
+    path_ = new std::string(write_temp(config));
+    gateway_ = new Process({GATEWAY_BIN, "run", "-c", *path_, "-p", std::to_string(gateway_port_)});
+    ASSERT_TRUE(wait_port(gateway_port_)) << gateway_->output();
+  }
+  static void TearDownTestSuite() {
+    delete gateway_;
+    delete backend_;
+    delete path_;
+  }
+  Response get(const std::string& target) { return request(gateway_port_, "GET", target); }
+
+  static inline Process* backend_ = nullptr;
+  static inline Process* gateway_ = nullptr;
+  static inline std::string* path_ = nullptr;
+  static inline int backend_port_ = 0, gateway_port_ = 0;
+};
+
+TEST_F(Pipeline, AllowMappingGroupKeepNumberLiterals) {
+  Response r = get("/shape");
+  ASSERT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.body, R"({"g":{"a":{"b":1},"renamed":1.0}})");
+  EXPECT_EQ(r.header("x-krakend-completed"), "true");
+}
+
+TEST_F(Pipeline, TargetAndHtmlEscaping) {
+  Response r = get("/target");
+  EXPECT_EQ(r.body, R"({"x":"\u003ctag\u003e"})");
+}
+
+TEST_F(Pipeline, StaticStrategies) {
+  Response e = get("/static-errored");
+  EXPECT_EQ(e.status, 200);
+  EXPECT_EQ(e.body, R"({"fallback":true})");
+  EXPECT_EQ(e.header("x-krakend-completed"), "false");
+  Response a = get("/static-always");
+  EXPECT_EQ(a.body, R"({"extra":1,"ok":true})");
+  EXPECT_EQ(a.header("x-krakend-completed"), "true");
+  EXPECT_EQ(a.header("cache-control"), "public, max-age=60");
+}
+
+TEST_F(Pipeline, SequentialUsesPreviousResponses) {
+  Response r = get("/seq/7");
+  ASSERT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.body, R"({"first":{"next":"abc"},"path":"/echo/abc/7"})");
+  Response f = get("/seq-fail");
+  EXPECT_EQ(f.status, 500);
+}
+
+TEST_F(Pipeline, ErrorFlags) {
+  Response code = get("/error-code");
+  EXPECT_EQ(code.status, 418);
+  EXPECT_EQ(code.body, "teapot");
+  EXPECT_EQ(code.header("content-type"), "text/plain");
+
+  Response details = get("/error-details");
+  EXPECT_EQ(details.status, 200);
+  EXPECT_EQ(details.body,
+            R"({"error_backend_b":{"http_status_code":429,"http_body":"sad panda","http_body_encoding":"text/plain"},"ok":1})");
+  EXPECT_EQ(details.header("x-krakend-completed"), "false");
+
+  Response msg = get("/error-msg");
+  EXPECT_EQ(msg.status, 500);
+  EXPECT_EQ(msg.body.rfind("invalid status code 404 [GET /status/404]: http://127.0.0.1:", 0), 0u) << msg.body;
+  EXPECT_EQ(msg.header("content-type"), "text/plain; charset=utf-8");
+}
+
+TEST_F(Pipeline, Encodings) {
+  EXPECT_EQ(get("/string").body, "plain text");
+  EXPECT_EQ(get("/string").header("content-type"), "text/plain; charset=utf-8");
+  EXPECT_EQ(get("/collection-out").body, "[1,2,3]");
+  EXPECT_EQ(get("/safejson").body, R"({"collection":[1,2,3]})");
+  Response bad = get("/not-json");
+  EXPECT_EQ(bad.status, 500);
+}
+
+TEST_F(Pipeline, ConcurrentCallsReturnOneResult) {
+  Response r = get("/concurrent");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, R"({"ok":true})");
+}
+
+TEST_F(Pipeline, HugeJsonBodyIsRefusedNotBuffered) {
+  Response r = get("/huge");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_LT(rss_kib(gateway_->pid()), 200 * 1024);
+  EXPECT_EQ(get("/target").status, 200);
+}
+
+}  // namespace

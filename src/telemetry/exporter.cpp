@@ -1,0 +1,295 @@
+// Batching span exporters. Workers hand finished traces to their own lane (a mutex only the flusher
+// ever contends, for one vector swap a second), a background thread encodes and sends them with a hard
+// deadline. A dead or hanging agent therefore costs dropped spans (counted), never request latency.
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "telemetry/tracing.h"
+
+#ifndef GATEWAY_KRAKEND_VERSION
+#define GATEWAY_KRAKEND_VERSION "dev"
+#endif
+
+namespace gw::telemetry {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+
+std::optional<Endpoint> Endpoint::parse_url(std::string_view url) {
+  Endpoint e;
+  if (url.substr(0, 7) == "unix://") {
+    e.unix_path = std::string(url.substr(7));
+    return e.unix_path.empty() ? std::nullopt : std::optional(e);
+  }
+  std::uint16_t default_port = 80;
+  if (url.substr(0, 7) == "http://")
+    url.remove_prefix(7);
+  else
+    return std::nullopt;  // https to a local agent is not a thing; refuse rather than guess
+  if (auto slash = url.find('/'); slash != std::string_view::npos) url = url.substr(0, slash);
+  e.port = default_port;
+  std::string_view host = url;
+  if (!url.empty() && url.front() == '[') {
+    auto close = url.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    host = url.substr(1, close - 1);
+    url.remove_prefix(close + 1);
+    if (!url.empty() && url.front() == ':') e.port = static_cast<std::uint16_t>(std::atoi(url.data() + 1));
+  } else if (auto c = url.rfind(':'); c != std::string_view::npos) {
+    host = url.substr(0, c);
+    e.port = static_cast<std::uint16_t>(std::atoi(std::string(url.substr(c + 1)).c_str()));
+  }
+  if (host.empty() || e.port == 0) return std::nullopt;
+  e.host = std::string(host);
+  return e;
+}
+
+Endpoint Endpoint::datadog_from_env(const EnvFn& env) {
+  if (const char* url = env("DD_TRACE_AGENT_URL"); url && *url) {
+    if (auto e = parse_url(url)) return *e;
+  }
+  Endpoint e;
+  if (const char* h = env("DD_AGENT_HOST"); h && *h) e.host = h;
+  if (const char* p = env("DD_TRACE_AGENT_PORT"); p && *p) {
+    int port = std::atoi(p);
+    if (port > 0 && port < 65536) e.port = static_cast<std::uint16_t>(port);
+  }
+  return e;
+}
+
+namespace {
+
+struct HttpResult {
+  int status = 0;  // 0: transport error or deadline
+  std::string body;
+};
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+template <class Socket>
+asio::awaitable<void> exchange(Socket& sock, http::request<http::string_body>& req, HttpResult& res) {
+  auto [wec, _] = co_await http::async_write(sock, req, asio::as_tuple(asio::use_awaitable));
+  if (wec) co_return;
+  boost::beast::flat_buffer buf;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(1 << 20);
+  auto [rec, __] = co_await http::async_read(sock, buf, parser, asio::as_tuple(asio::use_awaitable));
+  if (rec) co_return;
+  res.status = static_cast<int>(parser.get().result_int());
+  res.body = std::move(parser.get().body());
+}
+
+// One request, one connection, one deadline for everything (resolve, connect, write, read).
+HttpResult http_call(const Endpoint& ep, http::verb verb, const std::string& target, const Headers& headers,
+                     std::string body, std::chrono::milliseconds timeout) {
+  HttpResult res;
+  http::request<http::string_body> req{verb, target, 11};
+  req.set(http::field::host, ep.unix_path.empty() ? ep.host + ':' + std::to_string(ep.port) : "localhost");
+  for (const auto& [k, v] : headers) req.set(k, v);
+  req.body() = std::move(body);
+  req.prepare_payload();
+  asio::io_context ioc;  // declared last among locals used by the coroutine: destroyed first
+  asio::co_spawn(
+      ioc,
+      [&]() -> asio::awaitable<void> {
+        if (!ep.unix_path.empty()) {
+          asio::local::stream_protocol::socket sock(ioc);
+          auto [ec] = co_await sock.async_connect(asio::local::stream_protocol::endpoint(ep.unix_path),
+                                                  asio::as_tuple(asio::use_awaitable));
+          if (!ec) co_await exchange(sock, req, res);
+          co_return;
+        }
+        asio::ip::tcp::resolver resolver(ioc);
+        auto [rec, results] = co_await resolver.async_resolve(ep.host, std::to_string(ep.port),
+                                                              asio::as_tuple(asio::use_awaitable));
+        if (rec) co_return;
+        asio::ip::tcp::socket sock(ioc);
+        auto [cec, _] = co_await asio::async_connect(sock, results, asio::as_tuple(asio::use_awaitable));
+        if (!cec) co_await exchange(sock, req, res);
+      },
+      asio::detached);
+  ioc.run_for(timeout);
+  if (!ioc.stopped()) res.status = 0;  // deadline hit: the pending operations die with ioc
+  return res;
+}
+
+class BatchingExporter : public SpanExporter {
+ public:
+  explicit BatchingExporter(Endpoint ep, ServiceInfo info, ExporterOptions o)
+      : ep_(std::move(ep)), info_(std::move(info)), opts_(o), lanes_(std::max(1u, o.lanes)) {
+    for (unsigned i = 0; i < lanes_.size(); ++i) lanes_[i] = std::make_unique<Lane>();
+    spare_.resize(lanes_.size());
+  }
+
+  void submit(std::vector<Span>&& trace, unsigned lane) override {
+    const std::size_t n = trace.size();
+    Lane& l = *lanes_[lane % lanes_.size()];
+    bool wake = false;
+    {
+      std::lock_guard g(l.m);
+      if (stopped_.load(std::memory_order_relaxed) || l.spans + n > opts_.max_queued_spans) {
+        dropped_.fetch_add(n, std::memory_order_relaxed);
+        return;
+      }
+      l.traces.push_back(std::move(trace));
+      wake = l.spans < opts_.flush_spans && l.spans + n >= opts_.flush_spans;
+      l.spans += n;
+    }
+    if (wake) {
+      wake_flag_.store(true, std::memory_order_relaxed);
+      wake_cv_.notify_one();
+    }
+  }
+  std::uint64_t dropped_spans() const override { return dropped_.load(std::memory_order_relaxed); }
+  std::uint64_t sent_spans() const override { return sent_.load(std::memory_order_relaxed); }
+
+  void shutdown() override {
+    {
+      std::lock_guard g(wake_m_);
+      if (stop_) return;
+      stop_ = true;
+    }
+    wake_cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ protected:
+  void start() {
+    thread_ = std::thread([this] { run(); });
+  }
+  // On the flusher thread. Returns true if the agent accepted the batch.
+  virtual bool send(const std::vector<std::vector<Span>>& batch) = 0;
+
+  Endpoint ep_;
+  ServiceInfo info_;
+  ExporterOptions opts_;
+
+ private:
+  struct alignas(64) Lane {
+    std::mutex m;
+    std::vector<std::vector<Span>> traces;
+    std::size_t spans = 0;
+  };
+
+  void run() {
+    for (bool stopping = false; !stopping;) {
+      {
+        std::unique_lock lk(wake_m_);
+        wake_cv_.wait_for(lk, opts_.flush_interval, [&] { return stop_ || wake_flag_.load(); });
+        wake_flag_.store(false);
+        stopping = stop_;
+      }
+      if (stopping) stopped_.store(true);  // later submits drop instead of queueing forever
+      std::vector<std::vector<Span>> batch;
+      for (std::size_t i = 0; i < lanes_.size(); ++i) {
+        {
+          std::lock_guard g(lanes_[i]->m);
+          // Swap in last round's emptied vector so the lane keeps its capacity (no allocation).
+          std::swap(lanes_[i]->traces, spare_[i]);
+          lanes_[i]->spans = 0;
+        }
+        for (auto& t : spare_[i]) batch.push_back(std::move(t));
+        spare_[i].clear();
+      }
+      // Bounded payloads: a backlog after an outage goes out in several requests.
+      std::vector<std::vector<Span>> chunk;
+      std::size_t spans = 0;
+      auto flush = [&] {
+        if (chunk.empty()) return;
+        (send(chunk) ? sent_ : dropped_).fetch_add(spans, std::memory_order_relaxed);
+        chunk.clear();
+        spans = 0;
+      };
+      for (auto& t : batch) {
+        spans += t.size();
+        chunk.push_back(std::move(t));
+        if (spans >= 5000) flush();
+      }
+      flush();
+    }
+  }
+
+  std::vector<std::unique_ptr<Lane>> lanes_;
+  std::vector<std::vector<std::vector<Span>>> spare_;
+  std::thread thread_;
+  std::mutex wake_m_;
+  std::condition_variable wake_cv_;
+  std::atomic<bool> wake_flag_{false}, stopped_{false};
+  bool stop_ = false;
+  std::atomic<std::uint64_t> dropped_{0}, sent_{0};
+};
+
+class DatadogExporter final : public BatchingExporter {
+ public:
+  DatadogExporter(Endpoint ep, ServiceInfo info, ExporterOptions o) : BatchingExporter(ep, info, o) {
+    start();
+  }
+  ~DatadogExporter() override { shutdown(); }
+  double agent_sample_rate() const override { return rate_.load(std::memory_order_relaxed); }
+
+ private:
+  bool send(const std::vector<std::vector<Span>>& batch) override {
+    Headers h{{"Content-Type", "application/msgpack"},
+              {"Datadog-Meta-Lang", "cpp"},
+              {"Datadog-Meta-Lang-Version", std::to_string(__cplusplus)},
+              {"Datadog-Meta-Lang-Interpreter", "gcc"},
+              {"Datadog-Meta-Tracer-Version", GATEWAY_KRAKEND_VERSION},
+              {"X-Datadog-Trace-Count", std::to_string(batch.size())}};
+    HttpResult r =
+        http_call(ep_, http::verb::put, "/v0.4/traces", h, encode_v04_msgpack(batch), opts_.timeout);
+    if (r.status != 200) return false;
+    read_rates(r.body);
+    return true;
+  }
+
+  // {"rate_by_service":{"service:<svc>,env:<env>":0.5,"service:,env:":1}}
+  void read_rates(const std::string& body) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(body, ec);
+    if (ec || !v.is_object()) return;
+    const auto* rates = v.as_object().if_contains("rate_by_service");
+    if (!rates || !rates->is_object()) return;
+    for (const std::string& key :
+         {"service:" + info_.service + ",env:" + info_.env, std::string("service:,env:")}) {
+      if (const auto* r = rates->as_object().if_contains(key); r && r->is_number()) {
+        rate_.store(r->to_number<double>(), std::memory_order_relaxed);
+        return;
+      }
+    }
+  }
+  std::atomic<double> rate_{-1};
+};
+
+class OtlpHttpExporter final : public BatchingExporter {
+ public:
+  OtlpHttpExporter(Endpoint ep, ServiceInfo info, ExporterOptions o) : BatchingExporter(ep, info, o) {
+    start();
+  }
+  ~OtlpHttpExporter() override { shutdown(); }
+
+ private:
+  bool send(const std::vector<std::vector<Span>>& batch) override {
+    Headers h{{"Content-Type", "application/json"}};
+    HttpResult r =
+        http_call(ep_, http::verb::post, "/v1/traces", h, encode_otlp_json(batch, info_), opts_.timeout);
+    return r.status >= 200 && r.status < 300;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<SpanExporter> make_datadog_exporter(Endpoint agent, ServiceInfo info, ExporterOptions opts) {
+  return std::make_unique<DatadogExporter>(std::move(agent), std::move(info), opts);
+}
+
+std::unique_ptr<SpanExporter> make_otlp_http_exporter(Endpoint collector, ServiceInfo info,
+                                                      ExporterOptions opts) {
+  return std::make_unique<OtlpHttpExporter>(std::move(collector), std::move(info), opts);
+}
+
+}  // namespace gw::telemetry

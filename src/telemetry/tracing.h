@@ -1,0 +1,172 @@
+// Datadog-first tracing: span model, Datadog + W3C context propagation, a tracer that builds one
+// request's spans on the worker that serves it, and exporters that batch on a background thread
+// (Datadog agent /v0.4/traces msgpack, or OTLP/HTTP JSON). Submitting never blocks the request path.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace gw::telemetry {
+
+using EnvFn = std::function<const char*(const char*)>;  // defaults to std::getenv; tests pass their own
+const char* real_env(const char* name);
+
+struct Span {
+  std::uint64_t trace_id_low = 0, trace_id_high = 0;  // high goes to meta _dd.p.tid on the local root
+  std::uint64_t span_id = 0, parent_id = 0;
+  std::string name, service, resource, type;   // type: "web" server, "http" client, "" internal
+  std::int64_t start_ns = 0, duration_ns = 0;  // Unix epoch ns / ns
+  std::int32_t error = 0;
+  std::vector<std::pair<std::string, std::string>> meta;
+  std::vector<std::pair<std::string, double>> metrics;
+
+  void set_meta(std::string key, std::string value) { meta.emplace_back(std::move(key), std::move(value)); }
+  void set_metric(std::string key, double value) { metrics.emplace_back(std::move(key), value); }
+  void finish(std::int64_t end_ns) { duration_ns = end_ns - start_ns; }
+};
+
+std::int64_t now_unix_ns();
+
+// ---- propagation -------------------------------------------------------------------------------------
+
+enum class PropagationStyle : std::uint8_t { datadog, tracecontext, baggage };
+
+struct PropagationConfig {
+  // dd-trace-cpp defaults; DD_TRACE_PROPAGATION_STYLE[_EXTRACT|_INJECT] override (comma/space separated,
+  // case-insensitive; "none" empties; unknown styles such as b3 are ignored).
+  std::vector<PropagationStyle> extract{PropagationStyle::datadog, PropagationStyle::tracecontext,
+                                        PropagationStyle::baggage};
+  std::vector<PropagationStyle> inject = extract;
+  std::size_t tags_max_length = 512;  // DD_TRACE_X_DATADOG_TAGS_MAX_LENGTH
+  static PropagationConfig from_env(const EnvFn& env = real_env);
+};
+
+// Values of the incoming request's headers (empty = absent). Filled by the server from its request.
+struct PropagationHeaders {
+  std::string_view x_datadog_trace_id, x_datadog_parent_id, x_datadog_sampling_priority, x_datadog_origin,
+      x_datadog_tags, traceparent, tracestate, baggage;
+};
+
+struct TraceContext {
+  std::uint64_t trace_id_high = 0, trace_id_low = 0;
+  std::uint64_t parent_id = 0;  // extracted: the caller's span; injected: our span making the call
+  std::optional<int> sampling_priority;
+  std::string origin;
+  std::vector<std::pair<std::string, std::string>> propagation_tags;  // _dd.p.* except _dd.p.tid
+  std::string tracestate_other;   // other vendors' tracestate members, kept verbatim
+  std::string datadog_parent_id;  // 16 hex, tagged _dd.parent_id when W3C's parent won the merge
+  std::string baggage;            // W3C baggage, passed through
+  bool valid() const { return trace_id_low != 0 || trace_id_high != 0; }
+};
+
+TraceContext extract(const PropagationConfig& cfg, const PropagationHeaders& h);
+// Header name (lowercase) -> value, for the outgoing request. ctx.parent_id must be the calling span.
+std::vector<std::pair<std::string_view, std::string>> inject(const PropagationConfig& cfg,
+                                                             const TraceContext& ctx);
+
+// ---- exporters ---------------------------------------------------------------------------------------
+
+struct ExporterOptions {
+  unsigned lanes = 1;                    // one per worker: submit(lane) only contends with the flusher
+  std::size_t max_queued_spans = 20000;  // per lane; beyond that spans are dropped and counted
+  std::size_t flush_spans = 1000;        // wake the flusher early once a lane holds this many
+  std::chrono::milliseconds flush_interval{1000};
+  std::chrono::milliseconds timeout{2000};  // connect + write + read of one flush
+};
+
+// Where to send: TCP host:port or a unix socket path.
+struct Endpoint {
+  std::string host = "localhost";
+  std::uint16_t port = 8126;
+  std::string unix_path;  // non-empty: unix domain socket
+  // DD_TRACE_AGENT_URL (http://h:p or unix:///path) wins over DD_AGENT_HOST / DD_TRACE_AGENT_PORT.
+  static Endpoint datadog_from_env(const EnvFn& env = real_env);
+  static std::optional<Endpoint> parse_url(std::string_view url);
+};
+
+class SpanExporter {
+ public:
+  virtual ~SpanExporter() = default;
+  // Never blocks on I/O: moves the trace into this lane's queue or drops it (counted).
+  virtual void submit(std::vector<Span>&& trace, unsigned lane) = 0;
+  virtual std::uint64_t dropped_spans() const = 0;
+  virtual std::uint64_t sent_spans() const = 0;
+  // Agent-provided sampling rate for new traces (Datadog rate_by_service), or < 0 if none yet.
+  virtual double agent_sample_rate() const { return -1; }
+  // Flushes what is queued (bounded by the timeout) and stops the thread. Idempotent.
+  virtual void shutdown() = 0;
+};
+
+struct ServiceInfo {
+  std::string service, env, version;
+};
+
+// Datadog agent native intake: PUT /v0.4/traces, msgpack, headers as dd-trace-cpp sends them.
+std::unique_ptr<SpanExporter> make_datadog_exporter(Endpoint agent, ServiceInfo info,
+                                                    ExporterOptions opts = {});
+// OTLP/HTTP JSON: POST /v1/traces (telemetry/opentelemetry exporters.otlp with use_http: true).
+std::unique_ptr<SpanExporter> make_otlp_http_exporter(Endpoint collector, ServiceInfo info,
+                                                      ExporterOptions opts = {});
+
+// Encoders, exposed for tests.
+std::string encode_v04_msgpack(const std::vector<std::vector<Span>>& traces);
+std::string encode_otlp_json(const std::vector<std::vector<Span>>& traces, const ServiceInfo& info);
+
+// ---- tracer ------------------------------------------------------------------------------------------
+
+struct TracerConfig {
+  bool enabled = false;  // DD_TRACE_ENABLED=true opts in (KrakenD ignores DD_*; off by default)
+  std::string service = "api-gateway", env, version;      // DD_SERVICE, DD_ENV, DD_VERSION
+  double sample_rate = -1;                                // DD_TRACE_SAMPLE_RATE; < 0 = agent rates
+  std::vector<std::pair<std::string, std::string>> tags;  // DD_TAGS, on every span
+  PropagationConfig propagation;
+  static TracerConfig from_env(const EnvFn& env = real_env);
+};
+
+// The spans of one request in this process; spans[0] is the local root. Lives on the request's
+// coroutine frame and is only touched by the worker serving it.
+struct Trace {
+  std::vector<Span> spans;
+  int sampling_priority = 1;
+  int mechanism = 0;       // _dd.p.dm = -<mechanism> when kept
+  double rate = -1;        // stamped as _dd.agent_psr / _dd.rule_psr
+  TraceContext inherited;  // origin, _dd.p.* tags, tracestate of other vendors, baggage
+};
+
+class Tracer {
+ public:
+  Tracer(TracerConfig config, std::shared_ptr<SpanExporter> exporter);
+  bool enabled() const { return config_.enabled && exporter_ != nullptr; }
+  const TracerConfig& config() const { return config_; }
+
+  // Local root (server) span, continuing `parent` when it is valid.
+  Trace start_trace(const TraceContext& parent, std::string name, std::string resource, std::string type,
+                    std::int64_t start_ns) const;
+  // Child of trace.spans[parent]; returns its index (indices stay valid as the vector grows).
+  std::size_t start_span(Trace& trace, std::size_t parent, std::string name, std::string resource,
+                         std::string type, std::int64_t start_ns) const;
+  // What to propagate for an outgoing call made by trace.spans[span].
+  TraceContext context_for(const Trace& trace, std::size_t span) const;
+  std::vector<std::pair<std::string_view, std::string>> inject(const Trace& trace, std::size_t span) const {
+    return telemetry::inject(config_.propagation, context_for(trace, span));
+  }
+  // Stamps the root/service tags and hands the spans to the exporter (non-blocking).
+  void finish(Trace&& trace, unsigned lane) const;
+
+ private:
+  TracerConfig config_;
+  std::shared_ptr<SpanExporter> exporter_;
+  std::string runtime_id_;
+};
+
+std::uint64_t random_id();  // non-zero, 63 bits
+std::string hex16(std::uint64_t v);
+
+}  // namespace gw::telemetry

@@ -1,0 +1,116 @@
+#include "telemetry/logging.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <regex>
+
+namespace gw::telemetry {
+namespace {
+
+boost::json::object parse_line(const std::string& line) {
+  EXPECT_FALSE(line.empty());
+  EXPECT_EQ(line.back(), '\n');
+  return boost::json::parse(line).as_object();
+}
+
+TEST(Logging, Rfc3339Millis) {
+  EXPECT_EQ(rfc3339_ms(1754560800123456789), "2025-08-07T10:00:00.123Z");
+  EXPECT_EQ(rfc3339_ms(1754560801000000000), "2025-08-07T10:00:01.000Z");
+}
+
+TEST(Logging, LineFormatAndFields) {
+  LoggingConfig c;
+  c.prefix = "[API-GW]";
+  Logger log(c, 1);
+  auto o = parse_line(log.format_line(LogLevel::warning, "bad \"thing\"\n",
+                                      {{"count", 3}, {"ok", true}, {"path", "/x"}, {"ratio", 0.5}}, nullptr,
+                                      1754560800123000000));
+  EXPECT_EQ(o["timestamp"], "2025-08-07T10:00:00.123Z");
+  EXPECT_EQ(o["level"], "WARNING");
+  EXPECT_EQ(o["message"], "bad \"thing\"\n");
+  EXPECT_EQ(o["prefix"], "[API-GW]");
+  EXPECT_EQ(o["count"], 3);
+  EXPECT_EQ(o["ok"], true);
+  EXPECT_EQ(o["path"], "/x");
+  EXPECT_EQ(o["ratio"], 0.5);
+  EXPECT_FALSE(o.contains("dd.trace_id"));
+}
+
+TEST(Logging, DatadogInjection) {
+  LoggingConfig c;
+  std::map<std::string, std::string> env{{"DD_LOGS_INJECTION", "true"},
+                                         {"DD_SERVICE", "api-gateway"},
+                                         {"DD_ENV", "prod"},
+                                         {"DD_VERSION", "1.0.0"}};
+  c.apply_env([&](const char* k) -> const char* { return env.count(k) ? env[k].c_str() : nullptr; });
+  Logger log(c, 1);
+  LogCorrelation corr{1234567890123456789ull, 0x640cfd8d00000000ull, 987654321987654321ull};
+  auto o = parse_line(log.format_line(LogLevel::info, "GET /api/valid 200", {}, &corr, 0));
+  EXPECT_EQ(o["dd.trace_id"], "1234567890123456789");  // decimal low 64 bits, like the span's trace_id
+  EXPECT_EQ(o["dd.span_id"], "987654321987654321");
+  EXPECT_EQ(o["dd.service"], "api-gateway");
+  EXPECT_EQ(o["dd.env"], "prod");
+  EXPECT_EQ(o["dd.version"], "1.0.0");
+  // Outside a request: no ids.
+  EXPECT_FALSE(
+      parse_line(log.format_line(LogLevel::info, "startup", {}, nullptr, 0)).contains("dd.trace_id"));
+  // Opt-in 128-bit form.
+  env["DD_TRACE_128_BIT_TRACEID_LOGGING_ENABLED"] = "true";
+  LoggingConfig c128;
+  c128.apply_env([&](const char* k) -> const char* { return env.count(k) ? env[k].c_str() : nullptr; });
+  Logger log128(c128, 1);
+  EXPECT_EQ(parse_line(log128.format_line(LogLevel::info, "x", {}, &corr, 0))["dd.trace_id"],
+            "640cfd8d00000000112210f47de98115");
+}
+
+TEST(Logging, AccessLogBatchedToFdAndLevelFiltered) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  LoggingConfig c;
+  c.fd = fds[1];
+  c.level = LogLevel::info;
+  c.dd_logs_injection = true;
+  {
+    Logger log(c, 2);
+    log.log(0, LogLevel::debug, "hidden");
+    LogCorrelation corr{7, 0, 8};
+    log.access(1, {"GET", "/api/valid?x=1", "/api/valid", "10.0.0.1", "curl/8", 200, 1500000, 57}, &corr);
+    log.log(0, LogLevel::error, "boom", {{"backend", "/valid/"}});
+  }  // destructor flushes
+  close(fds[1]);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+  close(fds[0]);
+  std::vector<std::string> lines;
+  for (std::size_t p = 0, q; (q = out.find('\n', p)) != std::string::npos; p = q + 1)
+    lines.push_back(out.substr(p, q - p + 1));
+  ASSERT_EQ(lines.size(), 2u) << out;
+  boost::json::object access, error;
+  for (const auto& l : lines) {
+    auto o = parse_line(l);
+    (o["level"] == "ERROR" ? error : access) = o;
+  }
+  EXPECT_EQ(access["message"], "GET /api/valid?x=1 200");
+  EXPECT_EQ(access["http.method"], "GET");
+  EXPECT_EQ(access["http.route"], "/api/valid");
+  EXPECT_EQ(access["http.status_code"], 200);
+  EXPECT_EQ(access["network.client.ip"], "10.0.0.1");
+  EXPECT_EQ(access["http.useragent"], "curl/8");
+  EXPECT_EQ(access["network.bytes_written"], 57);
+  EXPECT_EQ(access["duration"], 1500000);
+  EXPECT_EQ(access["dd.trace_id"], "7");
+  EXPECT_EQ(access["dd.span_id"], "8");
+  EXPECT_EQ(error["backend"], "/valid/");
+}
+
+TEST(Logging, ParseLevel) {
+  EXPECT_EQ(parse_log_level("warning"), LogLevel::warning);
+  EXPECT_EQ(parse_log_level("CRITICAL"), LogLevel::critical);
+  EXPECT_FALSE(parse_log_level("loud"));
+}
+
+}  // namespace
+}  // namespace gw::telemetry

@@ -1,0 +1,214 @@
+#include "telemetry/tracing.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace gw::telemetry {
+namespace {
+
+std::map<std::string, std::string> as_map(const std::vector<std::pair<std::string_view, std::string>>& v) {
+  std::map<std::string, std::string> m;
+  for (const auto& [k, val] : v) m[std::string(k)] = val;
+  return m;
+}
+
+TEST(Propagation, ExtractsDatadogHeaders) {
+  PropagationHeaders h;
+  h.x_datadog_trace_id = "1234567890123456789";
+  h.x_datadog_parent_id = "987654321";
+  h.x_datadog_sampling_priority = "2";
+  h.x_datadog_origin = "synthetics";
+  h.x_datadog_tags = "_dd.p.dm=-4,_dd.p.tid=640cfd8d00000000,other=x";
+  TraceContext c = extract(PropagationConfig{}, h);
+  EXPECT_EQ(c.trace_id_low, 1234567890123456789ull);
+  EXPECT_EQ(c.trace_id_high, 0x640cfd8d00000000ull);
+  EXPECT_EQ(c.parent_id, 987654321u);
+  EXPECT_EQ(c.sampling_priority, 2);
+  EXPECT_EQ(c.origin, "synthetics");
+  ASSERT_EQ(c.propagation_tags.size(), 1u);
+  EXPECT_EQ(c.propagation_tags[0], (std::pair<std::string, std::string>{"_dd.p.dm", "-4"}));
+}
+
+TEST(Propagation, ExtractsW3C) {
+  PropagationHeaders h;
+  h.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  h.tracestate = "dd=s:2;p:0123456789abcdef;o:rum;t.dm:-4,congo=t61rcWkgMzE";
+  TraceContext c = extract(PropagationConfig{}, h);
+  EXPECT_EQ(c.trace_id_high, 0x4bf92f3577b34da6ull);
+  EXPECT_EQ(c.trace_id_low, 0xa3ce929d0e0e4736ull);
+  EXPECT_EQ(c.parent_id, 0x00f067aa0ba902b7ull);
+  EXPECT_EQ(c.sampling_priority, 2);
+  EXPECT_EQ(c.origin, "rum");
+  EXPECT_EQ(c.tracestate_other, "congo=t61rcWkgMzE");
+  EXPECT_EQ(c.datadog_parent_id, "0123456789abcdef");
+  ASSERT_EQ(c.propagation_tags.size(), 1u);
+  EXPECT_EQ(c.propagation_tags[0].second, "-4");
+  // sampled flag 0 overrides a positive dd priority
+  h.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+  EXPECT_EQ(extract(PropagationConfig{}, h).sampling_priority, 0);
+  // invalid: uppercase hex, zero ids
+  h.traceparent = "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01";
+  EXPECT_FALSE(extract(PropagationConfig{}, h).valid());
+  h.traceparent = "00-00000000000000000000000000000000-00f067aa0ba902b7-01";
+  EXPECT_FALSE(extract(PropagationConfig{}, h).valid());
+}
+
+TEST(Propagation, DatadogFirstThenW3CMergeOfSameTrace) {
+  PropagationHeaders h;
+  const std::string dd_trace_id = std::to_string(0xa3ce929d0e0e4736ull);
+  h.x_datadog_trace_id = dd_trace_id;
+  h.x_datadog_parent_id = "5";
+  h.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  h.tracestate = "dd=s:1;p:0000000000000005,congo=x";
+  TraceContext c = extract(PropagationConfig{}, h);
+  EXPECT_EQ(c.trace_id_high, 0x4bf92f3577b34da6ull);
+  EXPECT_EQ(c.parent_id, 0x00f067aa0ba902b7ull);  // the closest hop
+  EXPECT_EQ(c.datadog_parent_id, "0000000000000005");
+  EXPECT_EQ(c.tracestate_other, "congo=x");
+  // tracecontext first: W3C wins outright
+  PropagationConfig w3c_first;
+  w3c_first.extract = {PropagationStyle::tracecontext, PropagationStyle::datadog};
+  EXPECT_EQ(extract(w3c_first, h).parent_id, 0x00f067aa0ba902b7ull);
+}
+
+TEST(Propagation, InjectsBothStyles) {
+  TraceContext c;
+  c.trace_id_high = 0x640cfd8d00000000ull;
+  c.trace_id_low = 77;
+  c.parent_id = 0xabc;
+  c.sampling_priority = 1;
+  c.origin = "synthetics";
+  c.propagation_tags = {{"_dd.p.dm", "-0"}};
+  c.tracestate_other = "congo=x";
+  c.baggage = "user=1";
+  auto h = as_map(inject(PropagationConfig{}, c));
+  EXPECT_EQ(h["x-datadog-trace-id"], "77");
+  EXPECT_EQ(h["x-datadog-parent-id"], std::to_string(0xabc));
+  EXPECT_EQ(h["x-datadog-sampling-priority"], "1");
+  EXPECT_EQ(h["x-datadog-origin"], "synthetics");
+  EXPECT_EQ(h["x-datadog-tags"], "_dd.p.dm=-0,_dd.p.tid=640cfd8d00000000");
+  EXPECT_EQ(h["traceparent"], "00-640cfd8d00000000000000000000004d-0000000000000abc-01");
+  EXPECT_EQ(h["tracestate"], "dd=s:1;p:0000000000000abc;o:synthetics;t.dm:-0,congo=x");
+  EXPECT_EQ(h["baggage"], "user=1");
+}
+
+TEST(Propagation, StylesFromEnv) {
+  std::map<std::string, std::string> env{{"DD_TRACE_PROPAGATION_STYLE", "tracecontext"},
+                                         {"DD_TRACE_PROPAGATION_STYLE_INJECT", "Datadog, tracecontext"}};
+  auto get = [&](const char* k) -> const char* { return env.count(k) ? env[k].c_str() : nullptr; };
+  PropagationConfig c = PropagationConfig::from_env(get);
+  EXPECT_EQ(c.extract, std::vector<PropagationStyle>{PropagationStyle::tracecontext});
+  EXPECT_EQ(c.inject,
+            (std::vector<PropagationStyle>{PropagationStyle::datadog, PropagationStyle::tracecontext}));
+  env = {{"DD_TRACE_PROPAGATION_STYLE_EXTRACT", "none"}};
+  EXPECT_TRUE(PropagationConfig::from_env(get).extract.empty());
+  PropagationHeaders h;
+  h.x_datadog_trace_id = "1";
+  EXPECT_FALSE(extract(PropagationConfig::from_env(get), h).valid());
+}
+
+class CapturingExporter : public SpanExporter {
+ public:
+  void submit(std::vector<Span>&& t, unsigned) override { traces.push_back(std::move(t)); }
+  std::uint64_t dropped_spans() const override { return 0; }
+  std::uint64_t sent_spans() const override { return 0; }
+  void shutdown() override {}
+  std::vector<std::vector<Span>> traces;
+};
+
+std::string meta(const Span& s, const std::string& k) {
+  for (const auto& [key, v] : s.meta)
+    if (key == k) return v;
+  return "<absent>";
+}
+double metric(const Span& s, const std::string& k) {
+  for (const auto& [key, v] : s.metrics)
+    if (key == k) return v;
+  return -999;
+}
+
+TEST(Tracer, ContinuesIncomingTraceAndTagsLocalRoot) {
+  auto exp = std::make_shared<CapturingExporter>();
+  TracerConfig cfg;
+  cfg.enabled = true;
+  cfg.env = "prod";
+  cfg.version = "1.0.0";
+  Tracer tracer(cfg, exp);
+  PropagationHeaders h;
+  h.x_datadog_trace_id = "111";
+  h.x_datadog_parent_id = "222";
+  h.x_datadog_sampling_priority = "1";
+  h.x_datadog_tags = "_dd.p.dm=-1,_dd.p.tid=640cfd8d00000000";
+  Trace t = tracer.start_trace(extract(cfg.propagation, h), "krakend.request", "GET /api/valid", "web", 1000);
+  std::size_t proxy = tracer.start_span(t, 0, "krakend.proxy", "GET /api/valid", "", 1100);
+  std::size_t client = tracer.start_span(t, proxy, "http.request", "GET /valid/", "http", 1200);
+  auto out = as_map(tracer.inject(t, client));
+  EXPECT_EQ(out["x-datadog-trace-id"], "111");
+  EXPECT_EQ(out["x-datadog-parent-id"], std::to_string(t.spans[client].span_id));
+  EXPECT_EQ(out["x-datadog-tags"], "_dd.p.dm=-1,_dd.p.tid=640cfd8d00000000");
+  for (auto& s : t.spans) s.finish(2000);
+  tracer.finish(std::move(t), 0);
+  ASSERT_EQ(exp->traces.size(), 1u);
+  const auto& spans = exp->traces[0];
+  ASSERT_EQ(spans.size(), 3u);
+  EXPECT_EQ(spans[0].trace_id_low, 111u);
+  EXPECT_EQ(spans[0].parent_id, 222u);
+  EXPECT_EQ(spans[1].parent_id, spans[0].span_id);
+  EXPECT_EQ(spans[2].parent_id, spans[1].span_id);
+  EXPECT_EQ(spans[0].duration_ns, 1000);
+  EXPECT_EQ(metric(spans[0], "_sampling_priority_v1"), 1);
+  EXPECT_EQ(meta(spans[0], "_dd.p.tid"), "640cfd8d00000000");
+  EXPECT_EQ(meta(spans[0], "_dd.p.dm"), "-1");
+  EXPECT_EQ(meta(spans[2], "env"), "prod");
+  EXPECT_EQ(meta(spans[2], "language"), "cpp");
+  EXPECT_EQ(meta(spans[2], "runtime-id").size(), 36u);
+  EXPECT_GT(metric(spans[1], "process_id"), 0);
+}
+
+TEST(Tracer, NewTraceIs128BitAndKeptByDefault) {
+  auto exp = std::make_shared<CapturingExporter>();
+  TracerConfig cfg;
+  cfg.enabled = true;
+  Tracer tracer(cfg, exp);
+  Trace t = tracer.start_trace({}, "krakend.request", "GET /", "web", now_unix_ns());
+  EXPECT_NE(t.spans[0].trace_id_high, 0u);
+  EXPECT_NE(t.spans[0].trace_id_low, 0u);
+  EXPECT_EQ(t.spans[0].parent_id, 0u);
+  tracer.finish(std::move(t), 0);
+  EXPECT_EQ(meta(exp->traces[0][0], "_dd.p.dm"), "-0");
+  EXPECT_EQ(metric(exp->traces[0][0], "_sampling_priority_v1"), 1);
+}
+
+TEST(Tracer, SampleRateZeroRejectsButStillSends) {
+  auto exp = std::make_shared<CapturingExporter>();
+  TracerConfig cfg;
+  cfg.enabled = true;
+  cfg.sample_rate = 0;
+  Tracer tracer(cfg, exp);
+  tracer.finish(tracer.start_trace({}, "r", "r", "web", 1), 0);
+  ASSERT_EQ(exp->traces.size(), 1u);  // P0/-1 traces are sent so the agent's stats stay right
+  EXPECT_EQ(metric(exp->traces[0][0], "_sampling_priority_v1"), -1);
+  EXPECT_EQ(metric(exp->traces[0][0], "_dd.rule_psr"), 0);
+}
+
+TEST(Tracer, ConfigFromEnv) {
+  std::map<std::string, std::string> env{{"DD_TRACE_ENABLED", "true"},
+                                         {"DD_SERVICE", "gw"},
+                                         {"DD_ENV", "prod"},
+                                         {"DD_VERSION", "2"},
+                                         {"DD_TAGS", "team:edge,tier:1"}};
+  auto get = [&](const char* k) -> const char* { return env.count(k) ? env[k].c_str() : nullptr; };
+  TracerConfig c = TracerConfig::from_env(get);
+  EXPECT_TRUE(c.enabled);
+  EXPECT_EQ(c.service, "gw");
+  EXPECT_EQ(c.env, "prod");
+  EXPECT_EQ(c.version, "2");
+  ASSERT_EQ(c.tags.size(), 2u);
+  EXPECT_EQ(c.tags[1].second, "1");
+  env.erase("DD_TRACE_ENABLED");
+  EXPECT_FALSE(TracerConfig::from_env(get).enabled);
+}
+
+}  // namespace
+}  // namespace gw::telemetry

@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "app/observability.h"
 #include "config/config.h"
 #include "proxy/proxy.h"
 #include "server/server.h"
@@ -110,21 +111,32 @@ int run(const Args& a) {
     std::cerr << "Please, provide the path to the configuration file with --config or see all the options with --help\n";
     return 1;
   }
+  unsigned workers = std::max(1u, std::thread::hardware_concurrency());
+  if (const char* w = std::getenv("GATEWAY_WORKERS"); w && std::atoi(w) > 0) workers = static_cast<unsigned>(std::atoi(w));
+
   std::shared_ptr<const config::Service> service;
+  std::unique_ptr<Observability> observability;
   std::shared_ptr<server::Handler> gateway;
   try {
     service = load(a);
-    gateway = proxy::make_gateway(service, {});
+    observability = std::make_unique<Observability>(*service, workers, GATEWAY_KRAKEND_VERSION);
+    proxy::Options po;
+    po.metrics = observability->metrics;
+    po.tracer = observability->tracer;
+    po.logger = observability->logger;
+    gateway = proxy::make_gateway(service, po);
   } catch (const config::ConfigError& e) {
     std::cerr << "ERROR parsing the configuration file: " << e.what() << "\n";
     return 255;  // krakend exits with -1
   }
-  for (const auto& w : service->warnings) std::cerr << "WARNING " << w << "\n";
+  auto& log = *observability->logger;
+  const unsigned main_lane = workers;
+  for (const auto& w : service->warnings) log.log(main_lane, telemetry::LogLevel::warning, w);
 
   server::Options o;
   o.listen_ip = service->listen_ip;
   o.port = static_cast<unsigned short>(service->port);
-  if (const char* w = std::getenv("GATEWAY_WORKERS")) o.workers = static_cast<unsigned>(std::atoi(w));
+  o.workers = workers;
   o.limits.max_header_bytes = service->max_header_bytes;
   o.limits.max_body_bytes = service->max_body_bytes;
   if (service->read_header_timeout.count() > 0) o.limits.read_header_timeout = service->read_header_timeout;
@@ -136,13 +148,23 @@ int run(const Args& a) {
   try {
     server.bind();
   } catch (const std::system_error& e) {
+    log.log(main_lane, telemetry::LogLevel::critical, "[SERVICE: api-gateway] listen failed", {{"error", e.what()}});
+    log.flush();
     std::cerr << "ERROR [SERVICE: api-gateway] " << e.what() << "\n";
     return 1;
   }
-  std::cout << "Starting api-gateway (KrakenD Version " << GATEWAY_KRAKEND_VERSION << " compatible)" << std::endl;
-  std::cout << "[SERVICE: api-gateway] Listening on port: " << server.port() << " (I/O backend: epoll)" << std::endl;
+  observability->start();
+  log.log(main_lane, telemetry::LogLevel::info, "Starting api-gateway",
+          {{"krakend_version", GATEWAY_KRAKEND_VERSION}, {"config", a.config}});
+  log.log(main_lane, telemetry::LogLevel::info, "[SERVICE: api-gateway] Listening on port: " + std::to_string(server.port()),
+          {{"port", static_cast<int>(server.port())}, {"workers", static_cast<int>(workers)}, {"io", "epoll"},
+           {"telemetry", observability->summary()}});
+  log.flush();
   int rc = server.run();
-  std::cout << "[SERVICE: api-gateway] shut down " << (rc == 0 ? "cleanly" : "after max_shutdown_wait_time") << std::endl;
+  log.log(main_lane, rc == 0 ? telemetry::LogLevel::info : telemetry::LogLevel::warning,
+          rc == 0 ? "[SERVICE: api-gateway] shut down cleanly"
+                  : "[SERVICE: api-gateway] shut down after max_shutdown_wait_time with requests in flight");
+  observability->stop();
   return rc;
 }
 

@@ -10,6 +10,7 @@
 #include <boost/beast/core/error.hpp>
 
 #include "proxy/errors.h"
+#include "proxy/observe.h"
 
 namespace gw::proxy {
 
@@ -34,36 +35,50 @@ std::string header_value(const Header& h, http::field f) {
   return it == h.end() ? std::string() : std::string(it->value());
 }
 
+// "http://host:port/path?query" of the request line in `head`, for error texts and spans.
+std::string request_url(const BackendRoute& b, std::size_t host, const std::string& head) {
+  const std::size_t path_start = b.method.size() + 1;
+  return "http://" + b.authorities[host] + head.substr(path_start, head.find(' ', path_start) - path_start);
+}
+
 asio::awaitable<void> call_backend(const Endpoint& ep, std::size_t index, const ForwardContext& ctx, WorkerState& w,
-                                   upstream::Clock::time_point deadline, std::string path_override, Part& out) {
+                                   RequestScope& scope, std::size_t parent_span, upstream::Clock::time_point deadline,
+                                   std::string path_override, Part& out) {
   const BackendRoute& b = ep.backends[index];
+  BackendObservation observe(ep, index, w, scope, parent_span);
   const std::size_t host = pick_host(b, w);
-  const std::string head = build_request_head(ctx, b, host, path_override, {});
+  const std::string head = build_request_head(ctx, b, host, path_override, observe.propagation());
+  const auto request_bytes = static_cast<std::int64_t>(ctx.request.body().size());
   upstream::Exchange up;
   auto ec = co_await w.client.send(b.targets[host], head, ctx.request.body(), deadline, up, b.method == "HEAD");
   if (ec) {
     out.error = transport_error(b, host, ec);
+    observe.finish(0, true, ec == boost::beast::error::timeout, false, request_bytes, -1, 0, request_url(b, host, head));
     co_return;
   }
+  const unsigned status = up.status();
+  const auto length = up.content_length();
+  const std::int64_t content_length = length ? static_cast<std::int64_t>(*length) : -1;
   std::string body;
   ec = co_await w.client.read_body(up, body, kMaxBackendBody, deadline);
+  w.client.finish(up);
   if (ec) {
     out.error = transport_error(b, host, ec);
-    w.client.finish(up);
+    observe.finish(status, true, ec == boost::beast::error::timeout, false, request_bytes, content_length, body.size(),
+                   request_url(b, host, head));
     co_return;
   }
-  w.client.finish(up);
-  const unsigned status = up.status();
   const auto& shaping = ep.shaping[index];
   if (status != 200 && status != 201) {
     const std::string content_type = header_value(up.head(), http::field::content_type);
     const config::Backend& cfg = *b.config;
     out.error = "invalid status code " + std::to_string(status) + " [" + b.method + " " + cfg.url_pattern +
-                "]: http://" + b.authorities[host] + head.substr(b.method.size() + 1, head.find(' ', b.method.size() + 1) - b.method.size() - 1);
+                "]: " + request_url(b, host, head);
+    observe.finish(status, true, false, false, request_bytes, content_length, body.size(), request_url(b, host, head));
     if (!cfg.return_error_details.empty()) {
-      // The failure becomes data: {"error_<name>": {...}}, and the response is incomplete.
+      // The failure becomes data: {"error_<name>": {...}}, and the response is incomplete. Lura
+      // returns it before the response formatter: no target/allow/group on it.
       out.data = response::error_details(cfg.return_error_details, static_cast<int>(status), body, content_type);
-      // Lura returns it before the response formatter: no target/allow/group on it.
       out.ok = true;
       out.complete = false;
       co_return;
@@ -76,13 +91,16 @@ asio::awaitable<void> call_backend(const Endpoint& ep, std::size_t index, const 
     co_return;
   }
   std::string error;
+  const std::size_t body_bytes = body.size();
   if (!response::decode(body, shaping, out.data, error)) {
     out.error = error;
+    observe.finish(status, true, false, false, request_bytes, content_length, body_bytes, request_url(b, host, head));
     co_return;
   }
   response::shape(out.data, shaping);
   out.ok = true;
   out.complete = true;
+  observe.finish(status, false, false, true, request_bytes, content_length, body_bytes, request_url(b, host, head));
 }
 
 }  // namespace
@@ -91,12 +109,15 @@ ForwardContext Endpoint::forward_context(server::Exchange& ex, const router::Mat
   return ForwardContext{ex.request, ip, match, config->params, headers, query, user_agent};
 }
 
-asio::awaitable<bool> Endpoint::handle(server::Exchange& ex, const router::Match& match, WorkerState& w) const {
-  if (noop) co_return co_await serve_noop(ex, match, w);
-  co_return co_await serve_json(ex, match, w);
+asio::awaitable<bool> Endpoint::handle(server::Exchange& ex, const router::Match& match, WorkerState& w,
+                                       RequestScope& scope) const {
+  if (noop) co_return co_await serve_noop(ex, match, w, scope);
+  co_return co_await serve_json(ex, match, w, scope);
 }
 
-asio::awaitable<bool> Endpoint::serve_json(server::Exchange& ex, const router::Match& match, WorkerState& w) const {
+asio::awaitable<bool> Endpoint::serve_json(server::Exchange& ex, const router::Match& match, WorkerState& w,
+                                           RequestScope& scope) const {
+  ProxyObservation observe(*this, w, scope);
   const std::string ip = client_ip(ex.request, ex.peer_ip);
   const ForwardContext ctx = forward_context(ex, match, ip);
   const std::size_t n = backends.size();
@@ -105,7 +126,7 @@ asio::awaitable<bool> Endpoint::serve_json(server::Exchange& ex, const router::M
   arrival.reserve(n);
 
   if (n == 1) {
-    co_await call_backend(*this, 0, ctx, w, ex.start + config->timeout, {}, parts[0]);
+    co_await call_backend(*this, 0, ctx, w, scope, observe.span(), ex.start + config->timeout, {}, parts[0]);
     arrival.push_back(0);
   } else {
     // Multi-backend merges give up at 85% of the endpoint timeout (Lura's merge deadline).
@@ -116,7 +137,7 @@ asio::awaitable<bool> Endpoint::serve_json(server::Exchange& ex, const router::M
         std::string path;
         backends[i].url.render(match, config->params, path);
         path = response::substitute_sequential(path, previous);
-        co_await call_backend(*this, i, ctx, w, deadline, std::move(path), parts[i]);
+        co_await call_backend(*this, i, ctx, w, scope, observe.span(), deadline, std::move(path), parts[i]);
         arrival.push_back(i);
         if (!parts[i].ok || !parts[i].complete) break;  // stop on the first failure
         previous[i] = &parts[i].data;
@@ -129,7 +150,7 @@ asio::awaitable<bool> Endpoint::serve_json(server::Exchange& ex, const router::M
         asio::co_spawn(
             ex.stream.get_executor(),
             [&, i]() -> asio::awaitable<void> {
-              co_await call_backend(*this, i, ctx, w, deadline, {}, parts[i]);
+              co_await call_backend(*this, i, ctx, w, scope, observe.span(), deadline, {}, parts[i]);
               arrival.push_back(i);
               if (--remaining == 0) all_done.cancel();
             },
@@ -176,6 +197,7 @@ asio::awaitable<bool> Endpoint::serve_json(server::Exchange& ex, const router::M
     response::apply_static(data, *static_data);
   }
 
+  observe.finish(has_error, complete && has_data);
   if (!has_data) {
     unsigned status = 500;
     std::string content_type;

@@ -10,6 +10,7 @@
 #include "response/response.h"
 #include "router/router.h"
 #include "server/server.h"
+#include "telemetry/telemetry.h"
 #include "upstream/upstream.h"
 
 namespace gw::proxy {
@@ -21,6 +22,17 @@ struct WorkerState {
   WorkerState(asio::any_io_executor ex, upstream::Options o) : client(ex, o) {}
   upstream::Client client;
   std::size_t round_robin = 0;
+  telemetry::MetricsShard* metrics = nullptr;  // this worker's shard, or null
+  unsigned lane = 0;                           // worker index: exporter / logger lane
+};
+
+// Per-request observability handles, passed down the pipeline.
+struct RequestScope {
+  const telemetry::Tracer* tracer = nullptr;  // non-null only when tracing is on
+  telemetry::Trace* trace = nullptr;
+  std::size_t parent_span = 0;  // the server span
+  // Header lines ("name: value\r\n") propagating the trace from span `span` to a backend.
+  std::string propagation(std::size_t span) const;
 };
 
 struct Endpoint {
@@ -39,11 +51,16 @@ struct Endpoint {
   std::string cache_control;   // "Cache-Control: public, max-age=N\r\n" or empty
   std::string user_agent;      // "KrakenD Version <v>"
 
-  asio::awaitable<bool> handle(server::Exchange& ex, const router::Match& match, WorkerState& worker) const;
+  std::uint32_t route_id = 0;  // index in the metrics route table
+
+  asio::awaitable<bool> handle(server::Exchange& ex, const router::Match& match, WorkerState& worker,
+                               RequestScope& scope) const;
 
  private:
-  asio::awaitable<bool> serve_noop(server::Exchange& ex, const router::Match& match, WorkerState& worker) const;
-  asio::awaitable<bool> serve_json(server::Exchange& ex, const router::Match& match, WorkerState& worker) const;
+  asio::awaitable<bool> serve_noop(server::Exchange& ex, const router::Match& match, WorkerState& worker,
+                                   RequestScope& scope) const;
+  asio::awaitable<bool> serve_json(server::Exchange& ex, const router::Match& match, WorkerState& worker,
+                                   RequestScope& scope) const;
   ForwardContext forward_context(server::Exchange& ex, const router::Match& match, const std::string& ip) const;
 };
 

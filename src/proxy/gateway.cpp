@@ -58,6 +58,7 @@ class Gateway final : public server::Handler {
     const std::string user_agent = "KrakenD Version " + options_.version;
     for (const auto& e : service_->endpoints) {
       endpoints_.push_back(compile(e, user_agent));
+      endpoints_.back().route_id = static_cast<std::uint32_t>(endpoints_.size() - 1);
       try {
         router_.add(e.method, e.route, static_cast<int>(endpoints_.size() - 1));
       } catch (const router::RouteConflict& c) {
@@ -78,11 +79,86 @@ class Gateway final : public server::Handler {
     upstream::Options o;
     o.max_idle_per_host = service_->max_idle_connections_per_host;
     o.idle_timeout = service_->idle_connection_timeout;
-    worker.app_state = std::make_shared<WorkerState>(worker.io.get_executor(), o);
+    auto state = std::make_shared<WorkerState>(worker.io.get_executor(), o);
+    state->lane = worker.index;
+    if (options_.metrics) state->metrics = &options_.metrics->shard(worker.index);
+    worker.app_state = std::move(state);
   }
 
+  // Observability around every request: server span, http_server_* metrics, access log.
   asio::awaitable<bool> handle(server::Exchange& ex) override {
     auto& state = *static_cast<WorkerState*>(ex.worker.app_state.get());
+    RequestScope scope;
+    telemetry::Trace trace;
+    if (options_.tracer && options_.tracer->enabled()) {
+      scope.tracer = options_.tracer.get();
+      scope.trace = &trace;
+      trace = scope.tracer->start_trace(telemetry::extract(scope.tracer->config().propagation, propagation_headers(ex.request)),
+                                        "api-gateway.request", "", "web", telemetry::now_unix_ns());
+    }
+    Routed routed;
+    const bool usable = co_await dispatch(ex, state, scope, routed);
+    const std::string_view method = ex.request.method_string();
+    const std::string_view target = ex.request.target();
+    if (state.metrics && !routed.skip_telemetry)
+      state.metrics->server(routed.route_id, method, ex.status,
+                            std::chrono::duration<double>(server::Clock::now() - ex.start).count(), ex.bytes_written);
+    telemetry::LogCorrelation corr;
+    if (scope.trace && !routed.skip_telemetry) {
+      telemetry::Span& root = trace.spans[0];
+      corr = {root.trace_id_low, root.trace_id_high, root.span_id};
+      root.resource = std::string(method) + " " + (routed.route.empty() ? std::to_string(ex.status) : std::string(routed.route));
+      root.set_meta("span.kind", "server");
+      root.set_meta("http.method", std::string(method));
+      root.set_meta("http.url", std::string(target));
+      if (!routed.route.empty()) root.set_meta("http.route", std::string(routed.route));
+      root.set_meta("http.status_code", std::to_string(ex.status));
+      if (ex.status >= 500) root.error = 1;
+      root.finish(telemetry::now_unix_ns());
+      scope.tracer->finish(std::move(trace), state.lane);
+    }
+    if (options_.logger && !service_->router.disable_access_log) {
+      auto ua = ex.request.find(http::field::user_agent);
+      telemetry::AccessLogEntry entry;
+      entry.method = method;
+      entry.path = target;
+      entry.route = routed.route;
+      entry.client_ip = ex.peer_ip;
+      entry.user_agent = ua == ex.request.end() ? std::string_view() : std::string_view(ua->value());
+      entry.status = ex.status;
+      entry.duration_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(server::Clock::now() - ex.start).count();
+      entry.bytes = ex.bytes_written;
+      options_.logger->access(state.lane, entry, corr.span_id ? &corr : nullptr);
+    }
+    co_return usable;
+  }
+
+ private:
+  // What routing decided, for the observability wrapper.
+  struct Routed {
+    std::uint32_t route_id = telemetry::MetricsShard::kUnmatched;
+    std::string_view route;  // gin form (owned by the config); empty when unmatched
+    bool skip_telemetry = false;  // /__health, like KrakenD's default skip_paths
+  };
+
+  static telemetry::PropagationHeaders propagation_headers(const server::Request& req) {
+    auto get = [&](std::string_view name) -> std::string_view {
+      auto it = req.find(name);
+      return it == req.end() ? std::string_view() : std::string_view(it->value());
+    };
+    telemetry::PropagationHeaders h;
+    h.x_datadog_trace_id = get("x-datadog-trace-id");
+    h.x_datadog_parent_id = get("x-datadog-parent-id");
+    h.x_datadog_sampling_priority = get("x-datadog-sampling-priority");
+    h.x_datadog_origin = get("x-datadog-origin");
+    h.x_datadog_tags = get("x-datadog-tags");
+    h.traceparent = get("traceparent");
+    h.tracestate = get("tracestate");
+    h.baggage = get("baggage");
+    return h;
+  }
+
+  asio::awaitable<bool> dispatch(server::Exchange& ex, WorkerState& state, RequestScope& scope, Routed& routed) {
     std::string_view target = ex.request.target();
     std::string_view raw_path = target.substr(0, target.find('?'));
     std::string_view raw_query = raw_path.size() < target.size() ? target.substr(raw_path.size() + 1) : std::string_view();
@@ -112,6 +188,7 @@ class Gateway final : public server::Handler {
       }
     }
     if (m.handler == health_handler_) {
+      routed.skip_telemetry = true;
       std::string body = R"({"agents":{},"now":")" + go_time_now(started_) + R"(","status":"ok"})";
       co_return co_await server::write_response(ex, 200, "Content-Type: application/json; charset=utf-8\r\n", body);
     }
@@ -121,10 +198,11 @@ class Gateway final : public server::Handler {
           co_return co_await plain(ex, 400, *problem, "");
     }
     const Endpoint& endpoint = endpoints_[static_cast<std::size_t>(m.handler)];
-    co_return co_await endpoint.handle(ex, m, state);
+    routed.route_id = endpoint.route_id;
+    routed.route = endpoint.config->route;
+    co_return co_await endpoint.handle(ex, m, state, scope);
   }
 
- private:
   Endpoint compile(const config::Endpoint& e, const std::string& user_agent) const {
     Endpoint ep;
     ep.config = &e;

@@ -9,6 +9,7 @@
 
 #include "proxy/endpoint.h"
 #include "proxy/errors.h"
+#include "proxy/observe.h"
 
 namespace gw::proxy {
 
@@ -25,18 +26,40 @@ std::string chunk_prefix(std::size_t n) {
 }
 }  // namespace
 
-asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match, WorkerState& w) const {
+asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match, WorkerState& w,
+                                           RequestScope& scope) const {
   const auto deadline = ex.start + config->timeout;
   const BackendRoute& b = backends[0];
   const std::string ip = client_ip(ex.request, ex.peer_ip);
   const ForwardContext ctx = forward_context(ex, match, ip);
   const std::size_t host = pick_host(b, w);
-  const std::string head = build_request_head(ctx, b, host, {}, {});
+  ProxyObservation proxy_observe(*this, w, scope);
+  BackendObservation observe(*this, 0, w, scope, proxy_observe.span());
+  const std::string head = build_request_head(ctx, b, host, {}, observe.propagation());
   const bool head_request = b.method == "HEAD";
+  const auto request_bytes = static_cast<std::int64_t>(ex.request.body().size());
+  // Records the call once, however the exchange ends.
+  std::uint64_t body_bytes = 0;
+  bool recorded = false;
+  auto finish = [&](unsigned status, bool error, bool timed_out, std::int64_t content_length) {
+    if (recorded) return;
+    recorded = true;
+    const std::size_t path_start = b.method.size() + 1;
+    observe.finish(status, error, timed_out, false, request_bytes, content_length, body_bytes,
+                   "http://" + b.authorities[host] + head.substr(path_start, head.find(' ', path_start) - path_start));
+    proxy_observe.finish(error, false);
+  };
 
   upstream::Exchange up;
+  // A client that goes away mid-response still leaves a record of the backend call.
+  struct RecordOnExit {
+    decltype(finish)& f;
+    upstream::Exchange& up;
+    ~RecordOnExit() { f(up.parser ? up.status() : 0, true, false, -1); }
+  } record_on_exit{finish, up};
   auto ec = co_await w.client.send(b.targets[host], head, ex.request.body(), deadline, up, head_request);
   if (ec) {
+    finish(0, true, ec == boost::beast::error::timeout, -1);
     co_return co_await write_error(ex, *this, 500, transport_error(b, host, ec), "");
   }
 
@@ -64,9 +87,14 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
     std::size_t have = 0;
     while (!no_body && !up.done()) {
       auto [rec, n] = co_await w.client.read_body_chunk(up, buffer.data() + have, buffer.size() - have, deadline);
-      if (rec) co_return co_await write_error(ex, *this, 500, transport_error(b, host, rec), "");
+      if (rec) {
+        finish(up.status(), true, rec == boost::beast::error::timeout, static_cast<std::int64_t>(*length));
+        co_return co_await write_error(ex, *this, 500, transport_error(b, host, rec), "");
+      }
       have += n;
     }
+    body_bytes = have;
+    finish(status, false, false, length ? static_cast<std::int64_t>(*length) : -1);
     std::string response = server::response_head(ex.worker, status, lines, no_body && !length ? -2 : static_cast<long long>(have), ex.keep_alive);
     if (no_body && !length) response.erase(response.find("Transfer-Encoding: chunked\r\n"), 28);
     w.client.finish(up);
@@ -87,7 +115,11 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
   const bool frame_chunks = chunked && ex.request.version() >= 11;
   while (!up.done()) {
     auto [rec, n] = co_await w.client.read_body_chunk(up, buffer.data(), buffer.size(), deadline);
-    if (rec) co_return false;  // headers are gone: the only honest signal left is closing
+    if (rec) {
+      finish(status, true, rec == boost::beast::error::timeout, length ? static_cast<std::int64_t>(*length) : -1);
+      co_return false;  // headers are gone: the only honest signal left is closing
+    }
+    body_bytes += n;
     if (n == 0) continue;
     ex.stream.expires_after(std::chrono::seconds(60));
     if (frame_chunks) {
@@ -102,6 +134,7 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
     ex.bytes_written += n;
   }
   w.client.finish(up);
+  finish(status, false, false, length ? static_cast<std::int64_t>(*length) : -1);
   if (frame_chunks) {
     auto [wec, wn] = co_await asio::async_write(ex.stream, asio::buffer("0\r\n\r\n", 5), use_tuple);
     if (wec) co_return false;

@@ -10,14 +10,18 @@
 #include "server/server.h"
 
 namespace gw::telemetry {
-class Telemetry;
-}
+class Metrics;
+class Tracer;
+class Logger;
+}  // namespace gw::telemetry
 
 namespace gw::proxy {
 
 struct Options {
-  std::string version = GATEWAY_KRAKEND_VERSION;  // X-Krakend: Version <v>, User-Agent
-  std::shared_ptr<telemetry::Telemetry> telemetry;  // optional
+  std::string version = GATEWAY_KRAKEND_VERSION;   // X-Krakend: Version <v>, User-Agent
+  std::shared_ptr<telemetry::Metrics> metrics;     // null: no metrics recorded
+  std::shared_ptr<const telemetry::Tracer> tracer;  // null or disabled: no spans
+  std::shared_ptr<telemetry::Logger> logger;       // null: no access log
 };
 
 // Throws config::ConfigError when routes conflict (gin would panic at start-up).

@@ -181,7 +181,14 @@ asio::awaitable<void> Server::Impl::session(Worker& worker, WorkerState& state, 
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   auto peer = socket.remote_endpoint(ec);
-  std::string peer_ip = ec ? std::string() : peer.address().to_string();
+  std::string peer_ip;
+  if (!ec) {
+    auto address = peer.address();
+    // Dual-stack listeners see IPv4 clients as ::ffff:a.b.c.d; report them as a.b.c.d like Go does.
+    if (address.is_v6() && address.to_v6().is_v4_mapped())
+      address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+    peer_ip = address.to_string();
+  }
   beast::tcp_stream stream(std::move(socket));
   state.sessions.push_front(Session{&stream, false});
   auto self = state.sessions.begin();

@@ -1,0 +1,179 @@
+#include "app/observability.h"
+
+#include <boost/asio/executor_work_guard.hpp>
+
+namespace gw::app {
+
+namespace {
+
+std::string string_field(const json::Value* obj, std::string_view key, std::string fallback = "") {
+  if (!obj || !obj->is_object()) return fallback;
+  const json::Value* v = obj->find(key);
+  return v && v->is_string() ? v->as_string() : fallback;
+}
+
+bool bool_field(const json::Value* obj, std::string_view key, bool fallback) {
+  if (!obj || !obj->is_object()) return fallback;
+  const json::Value* v = obj->find(key);
+  return v && v->is_bool() ? v->as_bool() : fallback;
+}
+
+long int_field(const json::Value* obj, std::string_view key, long fallback) {
+  if (!obj || !obj->is_object()) return fallback;
+  const json::Value* v = obj->find(key);
+  if (!v) return fallback;
+  if (v->is_number()) return std::strtol(v->number_text().c_str(), nullptr, 10);
+  if (v->is_string()) return std::strtol(v->as_string().c_str(), nullptr, 10);
+  return fallback;
+}
+
+telemetry::Attributes attributes(const json::Value* list) {
+  telemetry::Attributes out;
+  if (!list || !list->is_array()) return out;
+  for (const auto& item : list->as_array()) {
+    std::string k = string_field(&item, "key"), v = string_field(&item, "value");
+    if (!k.empty()) out.emplace_back(std::move(k), std::move(v));
+  }
+  return out;
+}
+
+const json::Value* path(const json::Value* v, std::initializer_list<std::string_view> keys) {
+  for (auto k : keys) {
+    if (!v || !v->is_object()) return nullptr;
+    v = v->find(k);
+  }
+  return v;
+}
+
+}  // namespace
+
+Observability::Observability(const config::Service& service, unsigned workers, const std::string& version) {
+  const json::Value* otel = config::find_namespace(service.extra_config, "telemetry/opentelemetry");
+  const std::string service_name = string_field(otel, "service_name", service.name.empty() ? "KrakenD" : service.name);
+
+  // --- metrics: one Prometheus registry, served on every configured exporter port.
+  if (const json::Value* list = path(otel, {"exporters", "prometheus"}); list && list->is_array()) {
+    telemetry::MetricsConfig mc;
+    mc.service_name = service_name;
+    mc.service_version = string_field(otel, "service_version", version);
+    mc.deploy_env = string_field(otel, "deploy_env");
+    mc.workers = workers;
+    mc.server_static_attributes = attributes(path(otel, {"layers", "global", "metrics_static_attributes"}));
+    mc.proxy_static_attributes = attributes(path(otel, {"layers", "proxy", "static_attributes"}));
+    const auto backend_attrs = attributes(path(otel, {"layers", "backend", "metrics", "static_attributes"}));
+    bool process_metrics = false, go_metrics = false;
+    for (const auto& exporter : list->as_array()) {
+      if (bool_field(&exporter, "disable_metrics", false)) continue;
+      long port = int_field(&exporter, "port", 9090);
+      if (port <= 0 || port > 65535) port = 9090;
+      prometheus_.push_back({string_field(&exporter, "host"), static_cast<std::uint16_t>(port)});
+      process_metrics = process_metrics || bool_field(&exporter, "process_metrics", false);
+      go_metrics = go_metrics || bool_field(&exporter, "go_metrics", false);
+    }
+    mc.process_metrics = process_metrics;
+    mc.go_metrics = go_metrics;
+    for (const auto& e : service.endpoints) {
+      telemetry::RouteDesc route{e.route, e.method, {}};
+      for (const auto& b : e.backends) {
+        const auto& h = b.hosts.front();
+        route.backends.push_back({b.method, telemetry::normalize_url_pattern(b.url_pattern),
+                                  h.scheme + "://" + h.host + ":" + std::to_string(h.port), backend_attrs});
+      }
+      mc.routes.push_back(std::move(route));
+    }
+    if (!prometheus_.empty()) metrics = std::make_shared<telemetry::Metrics>(std::move(mc));
+  }
+
+  // --- logging: JSON lines on stdout, shaped by telemetry/logging, correlated by DD_LOGS_INJECTION.
+  telemetry::LoggingConfig lc;
+  if (const json::Value* logging = config::find_namespace(service.extra_config, "telemetry/logging")) {
+    if (auto level = telemetry::parse_log_level(string_field(logging, "level", "INFO"))) lc.level = *level;
+    lc.prefix = string_field(logging, "prefix");
+    lc.stdout_enabled = bool_field(logging, "stdout", true);
+    lc.format = string_field(logging, "format", "default");
+  }
+  lc.access_log = !service.router.disable_access_log;
+  lc.apply_env();
+  telemetry::TracerConfig tc = telemetry::TracerConfig::from_env();
+  if (lc.dd_service.empty()) lc.dd_service = tc.service;  // the service the spans report
+  logger = std::make_shared<telemetry::Logger>(lc, workers + 1);  // the last lane is the main thread's
+
+  // --- tracing: Datadog agent when DD_TRACE_ENABLED=true, else OTLP/HTTP when configured.
+  telemetry::ServiceInfo info{tc.service, tc.env, tc.version};
+  telemetry::ExporterOptions eo;
+  eo.lanes = workers;
+  if (tc.enabled) {
+    auto agent = telemetry::Endpoint::datadog_from_env();
+    trace_target_ = agent.unix_path.empty() ? "datadog agent " + agent.host + ":" + std::to_string(agent.port)
+                                            : "datadog agent unix:" + agent.unix_path;
+    exporter_ = telemetry::make_datadog_exporter(agent, info, eo);
+  } else if (const json::Value* otlp = path(otel, {"exporters", "otlp"}); otlp && otlp->is_array()) {
+    for (const auto& e : otlp->as_array()) {
+      if (!bool_field(&e, "use_http", false) || bool_field(&e, "disable_traces", false)) continue;
+      telemetry::Endpoint collector;
+      collector.host = string_field(&e, "host", "localhost");
+      collector.port = static_cast<std::uint16_t>(int_field(&e, "port", 4318));
+      info.service = service_name;
+      tc.service = service_name;
+      tc.enabled = true;
+      trace_target_ = "otlp/http " + collector.host + ":" + std::to_string(collector.port);
+      exporter_ = telemetry::make_otlp_http_exporter(collector, info, eo);
+      break;
+    }
+  }
+  if (exporter_) {
+    tracer = std::make_shared<telemetry::Tracer>(tc, exporter_);
+    if (metrics) {
+      auto exporter = exporter_;
+      metrics->add_extra({"api_gateway_trace_spans_dropped_total", "Spans dropped because the agent was slow, down or the queue full.",
+                          "counter", [exporter] { return static_cast<double>(exporter->dropped_spans()); }});
+    }
+  }
+  if (metrics) {
+    auto log = logger;
+    metrics->add_extra({"api_gateway_log_lines_dropped_total", "Log lines dropped because stdout could not keep up.",
+                        "counter", [log] { return static_cast<double>(log->dropped_lines()); }});
+  }
+}
+
+bool Observability::start() {
+  bool ok = true;
+  for (const auto& p : prometheus_) {
+    boost::system::error_code ec;
+    auto server = telemetry::MetricsServer::start(metrics_io_, p.host, p.port, *metrics, ec);
+    if (!server) {
+      logger->log(0, telemetry::LogLevel::error, "metrics listener failed",
+                  {{"port", static_cast<int>(p.port)}, {"error", ec.message()}});
+      ok = false;
+      continue;
+    }
+    metrics_servers_.push_back(std::move(server));
+  }
+  if (!metrics_servers_.empty())
+    metrics_thread_ = std::thread([this] {
+      auto guard = boost::asio::make_work_guard(metrics_io_);
+      metrics_io_.run();
+    });
+  return ok;
+}
+
+void Observability::stop() {
+  for (auto& s : metrics_servers_) s->stop();
+  metrics_io_.stop();
+  if (metrics_thread_.joinable()) metrics_thread_.join();
+  if (exporter_) exporter_->shutdown();
+  if (logger) logger->flush();
+}
+
+Observability::~Observability() { stop(); }
+
+std::string Observability::summary() const {
+  std::string s = "metrics: ";
+  if (prometheus_.empty()) s += "off";
+  for (std::size_t i = 0; i < prometheus_.size(); ++i)
+    s += (i ? "," : "") + std::string(":") + std::to_string(prometheus_[i].port) + "/metrics";
+  s += "; traces: " + (trace_target_.empty() ? std::string("off") : trace_target_);
+  return s;
+}
+
+}  // namespace gw::app

@@ -1,0 +1,73 @@
+#include "proxy/observe.h"
+
+namespace gw::proxy {
+
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+}  // namespace
+
+std::string RequestScope::propagation(std::size_t span) const {
+  std::string lines;
+  if (!trace) return lines;
+  for (const auto& [name, value] : tracer->inject(*trace, span)) {
+    lines.append(name);
+    lines += ": ";
+    lines += value;
+    lines += "\r\n";
+  }
+  return lines;
+}
+
+BackendObservation::BackendObservation(const Endpoint& endpoint, std::size_t backend, WorkerState& worker,
+                                       RequestScope& scope, std::size_t parent_span)
+    : endpoint_(endpoint), backend_(backend), worker_(worker), scope_(scope), start_(std::chrono::steady_clock::now()) {
+  if (!scope.trace) return;
+  const BackendRoute& b = endpoint.backends[backend];
+  span_ = scope.tracer->start_span(*scope.trace, parent_span, "http.request", b.method + " " + b.url.normalized, "http",
+                                   telemetry::now_unix_ns());
+  propagation_ = scope.propagation(span_);
+}
+
+void BackendObservation::finish(unsigned status, bool error, bool timed_out, bool complete, std::int64_t request_bytes,
+                                std::int64_t response_content_length, std::uint64_t body_bytes, const std::string& url) {
+  const double secs = seconds_since(start_);
+  if (auto* m = worker_.metrics) {
+    const auto b = static_cast<std::uint32_t>(backend_);
+    const auto outcome = status ? telemetry::ClientOutcome::ok
+                                : (timed_out ? telemetry::ClientOutcome::timedout : telemetry::ClientOutcome::failed);
+    m->client(endpoint_.route_id, b, static_cast<int>(status), secs, outcome, request_bytes, response_content_length,
+              endpoint_.backends[backend_].method == "HEAD");
+    if (status) m->read(endpoint_.route_id, b, body_bytes, secs);
+    m->backend(endpoint_.route_id, b, secs, error, false, complete);
+  }
+  if (scope_.trace) {
+    telemetry::Span& s = scope_.trace->spans[span_];
+    s.set_meta("span.kind", "client");
+    s.set_meta("http.method", endpoint_.backends[backend_].method);
+    s.set_meta("http.url", url);
+    if (status) s.set_meta("http.status_code", std::to_string(status));
+    if (error) s.error = 1;
+    s.finish(telemetry::now_unix_ns());
+  }
+}
+
+ProxyObservation::ProxyObservation(const Endpoint& endpoint, WorkerState& worker, RequestScope& scope)
+    : endpoint_(endpoint), worker_(worker), scope_(scope), span_(scope.parent_span),
+      start_(std::chrono::steady_clock::now()) {
+  if (!scope.trace) return;
+  span_ = scope.tracer->start_span(*scope.trace, scope.parent_span, "krakend.proxy", endpoint.config->route, "",
+                                   telemetry::now_unix_ns());
+}
+
+void ProxyObservation::finish(bool error, bool complete) {
+  if (auto* m = worker_.metrics) m->proxy(endpoint_.route_id, seconds_since(start_), error, false, complete);
+  if (scope_.trace && span_ != scope_.parent_span) {
+    telemetry::Span& s = scope_.trace->spans[span_];
+    if (error) s.error = 1;
+    s.finish(telemetry::now_unix_ns());
+  }
+}
+
+}  // namespace gw::proxy

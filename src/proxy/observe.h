@@ -1,0 +1,50 @@
+// Private to the proxy module: metrics and spans around a backend call and the proxy stage, so
+// the pipeline code reads as the pipeline and observability stays in one place.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "proxy/endpoint.h"
+
+namespace gw::proxy {
+
+// One backend call: opens its span (when tracing) on construction, records metrics and closes the
+// span in finish(). Cheap when telemetry is off: a clock read and a null check.
+class BackendObservation {
+ public:
+  BackendObservation(const Endpoint& endpoint, std::size_t backend, WorkerState& worker, RequestScope& scope,
+                     std::size_t parent_span);
+  // Trace propagation header lines for the outgoing request ("" when not tracing).
+  const std::string& propagation() const { return propagation_; }
+  // status: 0 when no response arrived. error: the call failed for the pipeline (transport, status,
+  // decoding). timed_out: the deadline fired. body_bytes: response body bytes read.
+  void finish(unsigned status, bool error, bool timed_out, bool complete, std::int64_t request_bytes,
+              std::int64_t response_content_length, std::uint64_t body_bytes, const std::string& url);
+
+ private:
+  const Endpoint& endpoint_;
+  std::size_t backend_;
+  WorkerState& worker_;
+  RequestScope& scope_;
+  std::size_t span_ = 0;
+  std::string propagation_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// The proxy stage around the whole pipeline of one endpoint.
+class ProxyObservation {
+ public:
+  ProxyObservation(const Endpoint& endpoint, WorkerState& worker, RequestScope& scope);
+  std::size_t span() const { return span_; }  // parent for backend spans
+  void finish(bool error, bool complete);
+
+ private:
+  const Endpoint& endpoint_;
+  WorkerState& worker_;
+  RequestScope& scope_;
+  std::size_t span_ = 0;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace gw::proxy

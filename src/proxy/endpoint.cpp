@@ -50,7 +50,8 @@ asio::awaitable<void> call_backend(const Endpoint& ep, std::size_t index, const 
   const std::string head = build_request_head(ctx, b, host, path_override, observe.propagation());
   const auto request_bytes = static_cast<std::int64_t>(ctx.request.body().size());
   upstream::Exchange up;
-  auto ec = co_await w.client.send(b.targets[host], head, ctx.request.body(), deadline, up, b.method == "HEAD");
+  auto ec = co_await send_following_redirects(w, b.targets[host], b.authorities[host], head, ctx.request.body(), deadline,
+                                             up, b.method == "HEAD");
   if (ec) {
     out.error = transport_error(b, host, ec);
     observe.finish(0, true, ec == boost::beast::error::timeout, false, request_bytes, -1, 0, request_url(b, host, head));
@@ -103,6 +104,49 @@ asio::awaitable<void> call_backend(const Endpoint& ep, std::size_t index, const 
   observe.finish(status, false, false, true, request_bytes, content_length, body_bytes, request_url(b, host, head));
 }
 
+// Runs fn(0..count-1) concurrently on this worker and waits for all; fn(i) reports its index
+// through `arrival` when done. Every call is bounded by its deadline, so the wait is bounded too.
+template <typename Fn>
+asio::awaitable<void> run_all(asio::any_io_executor ex, std::size_t count, std::vector<std::size_t>& arrival, Fn fn) {
+  asio::steady_timer all_done(ex, upstream::Clock::time_point::max());
+  std::size_t remaining = count;
+  for (std::size_t i = 0; i < count; ++i) {
+    asio::co_spawn(
+        ex,
+        [&, i]() -> asio::awaitable<void> {
+          co_await fn(i);
+          arrival.push_back(i);
+          if (--remaining == 0) all_done.cancel();
+        },
+        asio::detached);
+  }
+  while (remaining > 0) co_await all_done.async_wait(use_tuple);
+}
+
+// concurrent_calls: the same backend request N times; the first complete answer wins, else the
+// last one to arrive (Lura's concurrent proxy, with 75% of the endpoint timeout). The losers are
+// not cancelled but run out by that deadline.
+asio::awaitable<void> call_backend_concurrently(const Endpoint& ep, std::size_t index, const ForwardContext& ctx,
+                                                WorkerState& w, RequestScope& scope, std::size_t parent_span,
+                                                upstream::Clock::time_point start, std::string path_override,
+                                                Part& out) {
+  const int calls = ep.config->concurrent_calls;
+  const auto deadline = start + ep.config->timeout * 75 / 100;
+  std::vector<Part> attempts(static_cast<std::size_t>(calls));
+  std::vector<std::size_t> arrival;
+  co_await run_all(w.executor, attempts.size(), arrival,
+                   [&](std::size_t i) {
+                     return call_backend(ep, index, ctx, w, scope, parent_span, deadline, path_override, attempts[i]);
+                   });
+  std::size_t chosen = arrival.back();
+  for (std::size_t i : arrival)
+    if (attempts[i].ok && attempts[i].complete) {
+      chosen = i;
+      break;
+    }
+  out = std::move(attempts[chosen]);
+}
+
 }  // namespace
 
 ForwardContext Endpoint::forward_context(server::Exchange& ex, const router::Match& match, const std::string& ip) const {
@@ -125,8 +169,12 @@ asio::awaitable<bool> Endpoint::serve_json(server::Exchange& ex, const router::M
   std::vector<std::size_t> arrival;
   arrival.reserve(n);
 
+  const bool concurrent = config->concurrent_calls > 1;
   if (n == 1) {
-    co_await call_backend(*this, 0, ctx, w, scope, observe.span(), ex.start + config->timeout, {}, parts[0]);
+    if (concurrent)
+      co_await call_backend_concurrently(*this, 0, ctx, w, scope, observe.span(), ex.start, {}, parts[0]);
+    else
+      co_await call_backend(*this, 0, ctx, w, scope, observe.span(), ex.start + config->timeout, {}, parts[0]);
     arrival.push_back(0);
   } else {
     // Multi-backend merges give up at 85% of the endpoint timeout (Lura's merge deadline).
@@ -143,20 +191,10 @@ asio::awaitable<bool> Endpoint::serve_json(server::Exchange& ex, const router::M
         previous[i] = &parts[i].data;
       }
     } else {
-      // Fan out; every call is bounded by the deadline, so waiting for all of them is bounded too.
-      asio::steady_timer all_done(ex.stream.get_executor(), upstream::Clock::time_point::max());
-      std::size_t remaining = n;
-      for (std::size_t i = 0; i < n; ++i) {
-        asio::co_spawn(
-            ex.stream.get_executor(),
-            [&, i]() -> asio::awaitable<void> {
-              co_await call_backend(*this, i, ctx, w, scope, observe.span(), deadline, {}, parts[i]);
-              arrival.push_back(i);
-              if (--remaining == 0) all_done.cancel();
-            },
-            asio::detached);
-      }
-      while (remaining > 0) co_await all_done.async_wait(use_tuple);
+      co_await run_all(ex.stream.get_executor(), n, arrival, [&](std::size_t i) {
+        return concurrent ? call_backend_concurrently(*this, i, ctx, w, scope, observe.span(), ex.start, {}, parts[i])
+                          : call_backend(*this, i, ctx, w, scope, observe.span(), deadline, {}, parts[i]);
+      });
     }
   }
 
@@ -229,7 +267,9 @@ asio::awaitable<bool> Endpoint::serve_json(server::Exchange& ex, const router::M
 std::string transport_error(const BackendRoute& backend, std::size_t host, const upstream::error_code& ec) {
   std::string method = backend.method;
   for (std::size_t i = 1; i < method.size(); ++i) method[i] = static_cast<char>(std::tolower(method[i]));
-  std::string reason = ec == boost::beast::error::timeout ? "context deadline exceeded" : ec.message();
+  std::string reason = ec == boost::beast::error::timeout ? "context deadline exceeded"
+                       : ec == boost::system::errc::too_many_links ? "stopped after 10 redirects"
+                                                                   : ec.message();
   return method + " \"http://" + backend.authorities[host] + backend.url.normalized + "\": " + reason;
 }
 

@@ -19,7 +19,8 @@ namespace asio = boost::asio;
 
 // Per worker thread: the upstream pools and round-robin cursors. Never shared between threads.
 struct WorkerState {
-  WorkerState(asio::any_io_executor ex, upstream::Options o) : client(ex, o) {}
+  WorkerState(asio::any_io_executor ex, upstream::Options o) : executor(ex), client(ex, o) {}
+  asio::any_io_executor executor;
   upstream::Client client;
   std::size_t round_robin = 0;
   telemetry::MetricsShard* metrics = nullptr;  // this worker's shard, or null

@@ -103,9 +103,26 @@ bool method_has_body(std::string_view method) { return method == "POST" || metho
 
 bool is_hop_by_hop(std::string_view name) {
   using boost::beast::iequals;
-  return iequals(name, "connection") || iequals(name, "keep-alive") || iequals(name, "proxy-connection") ||
-         iequals(name, "proxy-authenticate") || iequals(name, "proxy-authorization") || iequals(name, "te") ||
+  // Proxy-* (and the bare "Proxy" header, httpoxy) only ever concern the hop that received them.
+  const bool proxy = name.size() >= 5 && iequals(name.substr(0, 5), "proxy") && (name.size() == 5 || name[5] == '-');
+  return proxy || iequals(name, "connection") || iequals(name, "keep-alive") || iequals(name, "te") ||
          iequals(name, "trailer") || iequals(name, "transfer-encoding") || iequals(name, "upgrade");
+}
+
+bool named_in_connection(const server::Fields& fields, std::string_view name) {
+  auto [begin, end] = fields.equal_range(http::field::connection);
+  for (auto it = begin; it != end; ++it) {
+    std::string_view list = it->value();
+    while (!list.empty()) {
+      std::size_t comma = list.find(',');
+      std::string_view token = list.substr(0, comma);
+      while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+      while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+      if (boost::beast::iequals(token, name)) return true;
+      list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    }
+  }
+  return false;
 }
 
 UrlTemplate UrlTemplate::compile(std::string_view pattern, const std::vector<std::string>& params) {
@@ -261,7 +278,8 @@ std::string build_request_head(const ForwardContext& ctx, const BackendRoute& ba
     std::string_view name = field.name_string();
     if (!ctx.endpoint_headers.allows(name) || !keep(name)) continue;
     if (is_hop_by_hop(name) || boost::beast::iequals(name, "host") || boost::beast::iequals(name, "content-length") ||
-        boost::beast::iequals(name, "x-forwarded-for") || boost::beast::iequals(name, "x-forwarded-host"))
+        boost::beast::iequals(name, "x-forwarded-for") || boost::beast::iequals(name, "x-forwarded-host") ||
+        named_in_connection(req.base(), name))
       continue;
     if (boost::beast::iequals(name, "user-agent")) forwarded_user_agent = true;
     append_header(head, name, field.value());

@@ -85,4 +85,7 @@ std::string client_ip(const server::Request& request, std::string_view peer_ip);
 
 bool is_hop_by_hop(std::string_view name);
 
+// RFC 9110 §7.6.1: a header named in a Connection header is hop-by-hop for this message too.
+bool named_in_connection(const server::Fields& fields, std::string_view name);
+
 }  // namespace gw::proxy

@@ -57,7 +57,8 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
     upstream::Exchange& up;
     ~RecordOnExit() { f(up.parser ? up.status() : 0, true, false, -1); }
   } record_on_exit{finish, up};
-  auto ec = co_await w.client.send(b.targets[host], head, ex.request.body(), deadline, up, head_request);
+  auto ec = co_await send_following_redirects(w, b.targets[host], b.authorities[host], head, ex.request.body(), deadline,
+                                             up, head_request);
   if (ec) {
     finish(0, true, ec == boost::beast::error::timeout, -1);
     co_return co_await write_error(ex, *this, 500, transport_error(b, host, ec), "");

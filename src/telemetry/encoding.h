@@ -93,9 +93,35 @@ class MsgpackWriter {
   std::string& out_;
 };
 
+// Length of the well-formed UTF-8 sequence starting at s[i] (Unicode Table 3-7: no overlong forms, no
+// surrogates, nothing above U+10FFFF), or 0 if the bytes there are not one.
+inline std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  const unsigned char c = b(0);
+  const std::size_t left = s.size() - i;
+  auto cont = [&](std::size_t k) { return (b(k) & 0xc0) == 0x80; };
+  if (c >= 0xc2 && c <= 0xdf) return left >= 2 && cont(1) ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) {
+    if (left < 3 || !cont(1) || !cont(2)) return 0;
+    if (c == 0xe0 && b(1) < 0xa0) return 0;  // overlong
+    if (c == 0xed && b(1) > 0x9f) return 0;  // UTF-16 surrogate
+    return 3;
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    if (left < 4 || !cont(1) || !cont(2) || !cont(3)) return 0;
+    if (c == 0xf0 && b(1) < 0x90) return 0;  // overlong
+    if (c == 0xf4 && b(1) > 0x8f) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+// JSON text must be UTF-8 (RFC 8259 8.1): bytes that are not well-formed UTF-8 (a Latin-1 User-Agent,
+// a stray 0xff) become U+FFFD instead of making the whole line unparseable.
 inline void json_escape_into(std::string& out, std::string_view s) {
   static const char* hex = "0123456789abcdef";
-  for (unsigned char c : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
       case '"':
         out += "\\\"";
@@ -117,8 +143,13 @@ inline void json_escape_into(std::string& out, std::string_view s) {
           out += "\\u00";
           out += hex[c >> 4];
           out += hex[c & 15];
-        } else {
+        } else if (c < 0x80) {
           out += static_cast<char>(c);
+        } else if (std::size_t n = utf8_sequence_length(s, i)) {
+          out.append(s.data() + i, n);
+          i += n - 1;
+        } else {
+          out += "\\ufffd";
         }
     }
   }

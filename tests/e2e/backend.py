@@ -13,6 +13,7 @@ Paths (query parameters tune them):
   /reset               closes the connection without answering
   /short               Content-Length larger than the body, then closes
   /array               200 with a JSON array body
+  /redirect?status=N&to=PATH   a redirect (default 302 to /echo/redirected); /loop redirects forever
 """
 import json
 import socket
@@ -99,6 +100,11 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b'{"a":')
             self.close_connection = True
             return
+        if p == "/redirect":  # ?status=N&to=PATH (to defaults to /echo/redirected)
+            return self._send(int(q.get("status", 302)), "", "text/plain",
+                              extra={"Location": q.get("to", "/echo/redirected")})
+        if p == "/loop":
+            return self._send(302, "", "text/plain", extra={"Location": "/loop"})
         if p == "/array":
             return self._send(200, "[1,2,3]")
         self._send(404, "404 page not found\n", "text/plain; charset=utf-8")

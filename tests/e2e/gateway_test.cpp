@@ -269,6 +269,16 @@ TEST_F(Gateway, StreamsOneGibibyteInBoundedMemory) {
   EXPECT_LT(max_rss, 64 * 1024) << "gateway RSS must stay under 64 MiB while streaming";
 }
 
+// Regression: a backend that writes head and body in two segments with Nagle on (backend.py, like
+// Python's http.server) used to stall ~40 ms per request on reused upstream connections, waiting
+// for our delayed ACK. 20 requests took > 800 ms; they must now take a small fraction of that.
+TEST_F(Gateway, NoDelayedAckStallOnReusedBackendConnections) {
+  get("/merge");  // warm the pool
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(get("/noop-status/200").status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));
+}
+
 TEST_F(Gateway, RequestLimits) {
   std::string big(2 << 20, 'a');
   std::string r = raw_exchange(gateway_port_, "GET /merge HTTP/1.1\r\nHost: x\r\nX-Big: " + big + "\r\n\r\n");

@@ -36,7 +36,12 @@ const char* kConfig = R"({
     {"endpoint": "/safejson", "backend": [{"url_pattern": "/array", "encoding": "safejson"}]},
     {"endpoint": "/not-json", "backend": [{"url_pattern": "/json?body=%3Chtml%3E"}]},
     {"endpoint": "/concurrent", "concurrent_calls": 3, "backend": [{"url_pattern": "/json"}]},
-    {"endpoint": "/huge", "backend": [{"url_pattern": "/stream?mb=80"}]}
+    {"endpoint": "/huge", "backend": [{"url_pattern": "/stream?mb=80"}]},
+    {"endpoint": "/follow-301", "backend": [{"url_pattern": "/redirect?status=301", "allow": ["method", "path", "headers.Referer"]}]},
+    {"endpoint": "/follow-307", "method": "POST", "backend": [{"url_pattern": "/redirect?status=307", "allow": ["method", "body"]}]},
+    {"endpoint": "/follow-303", "method": "POST", "backend": [{"url_pattern": "/redirect?status=303", "allow": ["method", "body"]}]},
+    {"endpoint": "/follow-noop", "output_encoding": "no-op", "backend": [{"url_pattern": "/redirect?status=302&to=/status/201"}]},
+    {"endpoint": "/loop", "backend": [{"url_pattern": "/loop"}]}
   ]
 })";
 
@@ -136,6 +141,23 @@ TEST_F(Pipeline, HugeJsonBodyIsRefusedNotBuffered) {
   EXPECT_EQ(r.status, 500);
   EXPECT_LT(rss_kib(gateway_->pid()), 200 * 1024);
   EXPECT_EQ(get("/target").status, 200);
+}
+
+TEST_F(Pipeline, BackendRedirectsAreFollowedLikeGo) {
+  Response r = get("/follow-301");
+  ASSERT_EQ(r.status, 200) << r.error;
+  EXPECT_NE(r.body.find(R"("method":"GET")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("path":"/echo/redirected")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("Referer":["http://127.0.0.1:)"), std::string::npos) << r.body;
+  Response keep = request(gateway_port_, "POST", "/follow-307", {{"Content-Type", "text/plain"}}, "payload");
+  EXPECT_EQ(keep.body, R"({"body":"payload","method":"POST"})");
+  Response to_get = request(gateway_port_, "POST", "/follow-303", {{"Content-Type", "text/plain"}}, "payload");
+  EXPECT_EQ(to_get.body, R"({"body":"","method":"GET"})");
+  Response noop = get("/follow-noop");
+  EXPECT_EQ(noop.status, 201);
+  Response loop = get("/loop");
+  EXPECT_EQ(loop.status, 500);
+  EXPECT_NE(loop.body.find("stopped after 10 redirects"), std::string::npos) << loop.body;
 }
 
 }  // namespace

@@ -54,7 +54,7 @@ asio::awaitable<void> call_backend(const Endpoint& ep, std::size_t index, const 
                                              up, b.method == "HEAD");
   if (ec) {
     out.error = transport_error(b, host, ec);
-    observe.finish(0, true, ec == boost::beast::error::timeout, false, request_bytes, -1, 0, request_url(b, host, head));
+    observe.finish(0, true, ec == boost::beast::error::timeout, false, request_bytes, -1, 0, b.authorities[host], head);
     co_return;
   }
   const unsigned status = up.status();
@@ -66,7 +66,7 @@ asio::awaitable<void> call_backend(const Endpoint& ep, std::size_t index, const 
   if (ec) {
     out.error = transport_error(b, host, ec);
     observe.finish(status, true, ec == boost::beast::error::timeout, false, request_bytes, content_length, body.size(),
-                   request_url(b, host, head));
+                   b.authorities[host], head);
     co_return;
   }
   const auto& shaping = ep.shaping[index];
@@ -75,7 +75,7 @@ asio::awaitable<void> call_backend(const Endpoint& ep, std::size_t index, const 
     const config::Backend& cfg = *b.config;
     out.error = "invalid status code " + std::to_string(status) + " [" + b.method + " " + cfg.url_pattern +
                 "]: " + request_url(b, host, head);
-    observe.finish(status, true, false, false, request_bytes, content_length, body.size(), request_url(b, host, head));
+    observe.finish(status, true, false, false, request_bytes, content_length, body.size(), b.authorities[host], head);
     if (!cfg.return_error_details.empty()) {
       // The failure becomes data: {"error_<name>": {...}}, and the response is incomplete. Lura
       // returns it before the response formatter: no target/allow/group on it.
@@ -95,13 +95,13 @@ asio::awaitable<void> call_backend(const Endpoint& ep, std::size_t index, const 
   const std::size_t body_bytes = body.size();
   if (!response::decode(body, shaping, out.data, error)) {
     out.error = error;
-    observe.finish(status, true, false, false, request_bytes, content_length, body_bytes, request_url(b, host, head));
+    observe.finish(status, true, false, false, request_bytes, content_length, body_bytes, b.authorities[host], head);
     co_return;
   }
   response::shape(out.data, shaping);
   out.ok = true;
   out.complete = true;
-  observe.finish(status, false, false, true, request_bytes, content_length, body_bytes, request_url(b, host, head));
+  observe.finish(status, false, false, true, request_bytes, content_length, body_bytes, b.authorities[host], head);
 }
 
 // Runs fn(0..count-1) concurrently on this worker and waits for all; fn(i) reports its index

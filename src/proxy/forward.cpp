@@ -138,7 +138,7 @@ UrlTemplate UrlTemplate::compile(std::string_view pattern, const std::vector<std
           if (!literal.empty()) t.pieces.push_back({std::move(literal), -1});
           literal.clear();
           t.pieces.push_back({std::string(), static_cast<int>(it - params.begin())});
-          t.normalized += ":" + std::string(name);
+          if (!t.has_query) t.normalized += ":" + std::string(name);
           i = close;
           continue;
         }

@@ -44,9 +44,8 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
   auto finish = [&](unsigned status, bool error, bool timed_out, std::int64_t content_length) {
     if (recorded) return;
     recorded = true;
-    const std::size_t path_start = b.method.size() + 1;
-    observe.finish(status, error, timed_out, false, request_bytes, content_length, body_bytes,
-                   "http://" + b.authorities[host] + head.substr(path_start, head.find(' ', path_start) - path_start));
+    observe.finish(status, error, timed_out, false, request_bytes, content_length, body_bytes, b.authorities[host],
+                   head);
     proxy_observe.finish(error, false);
   };
 
@@ -68,7 +67,7 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
   lines += "X-Krakend-Completed: false\r\n";
   for (const auto& f : up.head()) {
     std::string_view name = f.name_string();
-    if (is_hop_by_hop(name) || boost::beast::iequals(name, "content-length")) continue;
+    if (is_hop_by_hop(name) || boost::beast::iequals(name, "content-length") || named_in_connection(up.head(), name)) continue;
     lines.append(name);
     lines += ": ";
     lines.append(f.value());

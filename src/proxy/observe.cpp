@@ -31,7 +31,8 @@ BackendObservation::BackendObservation(const Endpoint& endpoint, std::size_t bac
 }
 
 void BackendObservation::finish(unsigned status, bool error, bool timed_out, bool complete, std::int64_t request_bytes,
-                                std::int64_t response_content_length, std::uint64_t body_bytes, const std::string& url) {
+                                std::int64_t response_content_length, std::uint64_t body_bytes,
+                                std::string_view authority, std::string_view head) {
   const double secs = seconds_since(start_);
   if (auto* m = worker_.metrics) {
     const auto b = static_cast<std::uint32_t>(backend_);
@@ -46,7 +47,11 @@ void BackendObservation::finish(unsigned status, bool error, bool timed_out, boo
     telemetry::Span& s = scope_.trace->spans[span_];
     s.set_meta("span.kind", "client");
     s.set_meta("http.method", endpoint_.backends[backend_].method);
-    s.set_meta("http.url", url);
+    const std::size_t path_start = head.find(' ') + 1;
+    std::string url = "http://";
+    url.append(authority);
+    url.append(head.substr(path_start, head.find(' ', path_start) - path_start));
+    s.set_meta("http.url", std::move(url));
     if (status) s.set_meta("http.status_code", std::to_string(status));
     if (error) s.error = 1;
     s.finish(telemetry::now_unix_ns());

@@ -19,8 +19,10 @@ class BackendObservation {
   const std::string& propagation() const { return propagation_; }
   // status: 0 when no response arrived. error: the call failed for the pipeline (transport, status,
   // decoding). timed_out: the deadline fired. body_bytes: response body bytes read.
+  // `head` is the request head sent: the span's URL is derived from it only when tracing.
   void finish(unsigned status, bool error, bool timed_out, bool complete, std::int64_t request_bytes,
-              std::int64_t response_content_length, std::uint64_t body_bytes, const std::string& url);
+              std::int64_t response_content_length, std::uint64_t body_bytes, std::string_view authority,
+              std::string_view head);
 
  private:
   const Endpoint& endpoint_;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # no-op proxy: the gateway vs nginx proxy_pass (upstream keepalive), same backend, same run.
 # wrk on CLIENT_CPU (0), servers on SERVER_CPU (1). Prints req/s, p50, p99 medians and ratios.
+# nginx logs nothing (access_log off), so the gateway's access log is off too.
 # Usage: bench/proxy.sh   (DURATION=10 RUNS=3 CONNECTIONS="50 200" by default)
 source "$(dirname "$0")/lib.sh"
 
@@ -11,7 +12,8 @@ start_nginx proxy "upstream be { server 127.0.0.1:$backend; keepalive 256; }
   server { listen 127.0.0.1:$nginx_proxy; location / { proxy_pass http://be; proxy_http_version 1.1;
   proxy_set_header Connection \"\"; } }"
 cat >"$WORK/gw.json" <<JSON
-{"version": 3, "endpoints": [{"endpoint": "/item", "output_encoding": "no-op",
+{"version": 3, "extra_config": {"router": {"disable_access_log": true}},
+ "endpoints": [{"endpoint": "/item", "output_encoding": "no-op",
   "backend": [{"host": ["http://127.0.0.1:$backend"], "url_pattern": "/item"}]}]}
 JSON
 wait_port "$backend"; wait_port "$nginx_proxy"

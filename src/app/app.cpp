@@ -1,6 +1,8 @@
 // The krakend-compatible command line: run, check, version.
 #include "app/app.h"
 
+#include <malloc.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -111,6 +113,10 @@ int run(const Args& a) {
     std::cerr << "Please, provide the path to the configuration file with --config or see all the options with --help\n";
     return 1;
   }
+  // Keep freed heap for reuse: glibc's default trimming hands memory back after bursts and the
+  // next request faults it in again (measured: ~2.5 page faults per aggregated request).
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
   unsigned workers = std::max(1u, std::thread::hardware_concurrency());
   if (const char* w = std::getenv("GATEWAY_WORKERS"); w && std::atoi(w) > 0) workers = static_cast<unsigned>(std::atoi(w));
 

@@ -17,11 +17,42 @@ namespace gw::proxy {
 
 namespace asio = boost::asio;
 
+// Relay buffers reused across requests: a 16 KiB array in a coroutine frame would make every
+// frame a fresh malloc (and the heap trimming that follows shows up as page faults).
+class BufferPool {
+ public:
+  static constexpr std::size_t kSize = 16384;
+  class Lease {
+   public:
+    Lease(BufferPool& pool) : pool_(pool), data_(pool.take()) {}
+    ~Lease() { pool_.give(std::move(data_)); }
+    char* data() { return data_.get(); }
+    std::size_t size() const { return kSize; }
+
+   private:
+    BufferPool& pool_;
+    std::unique_ptr<char[]> data_;
+  };
+
+ private:
+  std::unique_ptr<char[]> take() {
+    if (free_.empty()) return std::unique_ptr<char[]>(new char[kSize]);
+    auto b = std::move(free_.back());
+    free_.pop_back();
+    return b;
+  }
+  void give(std::unique_ptr<char[]> b) {
+    if (free_.size() < 1024) free_.push_back(std::move(b));
+  }
+  std::vector<std::unique_ptr<char[]>> free_;
+};
+
 // Per worker thread: the upstream pools and round-robin cursors. Never shared between threads.
 struct WorkerState {
   WorkerState(asio::any_io_executor ex, upstream::Options o) : executor(ex), client(ex, o) {}
   asio::any_io_executor executor;
   upstream::Client client;
+  BufferPool buffers;
   std::size_t round_robin = 0;
   telemetry::MetricsShard* metrics = nullptr;  // this worker's shard, or null
   unsigned lane = 0;                           // worker index: exporter / logger lane

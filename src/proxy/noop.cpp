@@ -15,7 +15,7 @@ namespace gw::proxy {
 
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kChunk = 16384;
+constexpr std::size_t kChunk = BufferPool::kSize;
 
 bool bodiless_status(unsigned s) { return s < 200 || s == 204 || s == 304; }
 
@@ -80,7 +80,7 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
   ex.status = static_cast<int>(status);
   ex.stream.expires_after(std::chrono::seconds(60));
 
-  std::array<char, kChunk> buffer;
+  BufferPool::Lease buffer(w.buffers);
   const auto length = up.content_length();
   // Small bodies of known length: read them whole and answer with one write.
   if (no_body || (length && *length <= kChunk)) {

@@ -279,7 +279,8 @@ std::string build_request_head(const ForwardContext& ctx, const BackendRoute& ba
     if (!ctx.endpoint_headers.allows(name) || !keep(name)) continue;
     if (is_hop_by_hop(name) || boost::beast::iequals(name, "host") || boost::beast::iequals(name, "content-length") ||
         boost::beast::iequals(name, "x-forwarded-for") || boost::beast::iequals(name, "x-forwarded-host") ||
-        named_in_connection(req.base(), name))
+        named_in_connection(req.base(), name) ||
+        (backend.decodes_body && boost::beast::iequals(name, "accept-encoding")))
       continue;
     if (boost::beast::iequals(name, "user-agent")) forwarded_user_agent = true;
     append_header(head, name, field.value());

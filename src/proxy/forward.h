@@ -60,6 +60,9 @@ struct BackendRoute {
   std::string method;
   std::vector<std::string> authorities;  // Host header per configured host
   std::vector<upstream::Target> targets;  // where to connect, per configured host
+  // The gateway decodes this backend's body (not no-op): never let a forwarded Accept-Encoding
+  // make the backend compress what we must parse.
+  bool decodes_body = true;
 };
 
 struct ForwardContext {

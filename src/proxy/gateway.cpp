@@ -33,6 +33,18 @@ int hex(char c) {
   return -1;
 }
 
+// "." or ".." as a whole value or between '\\' / ';' ("..;" is ".." to Tomcat, '\\' is '/' to some
+// servers): substituted into url_pattern it would climb the backend's path.
+bool dot_segment(std::string_view v) {
+  for (std::size_t start = 0;;) {
+    std::size_t end = v.find_first_of("\\;", start);
+    std::string_view part = v.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    if (part == "." || part == "..") return true;
+    if (end == std::string_view::npos) return false;
+    start = end + 1;
+  }
+}
+
 // Lura's paramChecker: a decoded param that still holds %-escapes, '?' or '#' is refused.
 // We also refuse "." and "..": substituted into url_pattern they would climb the backend's path.
 std::optional<std::string> bad_param(std::string_view v) {
@@ -42,7 +54,7 @@ std::optional<std::string> bad_param(std::string_view v) {
       return "error: invalid URL escape \"" + std::string(v.substr(i, std::min<std::size_t>(3, v.size() - i))) + "\"";
     return std::string("error: encoded url params");
   }
-  if (contains_any(v, "?#") || v == "." || v == "..") return std::string("error: encoded url params");
+  if (contains_any(v, "?#") || dot_segment(v)) return std::string("error: encoded url params");
   return std::nullopt;
 }
 
@@ -222,6 +234,7 @@ class Gateway final : public server::Handler {
       r.backend_headers = HeaderFilter::from(b.input_headers);
       r.backend_query = QueryFilter::from(b.input_query_strings);
       r.method = b.method;
+      r.decodes_body = b.encoding != "no-op";
       for (const auto& h : b.hosts) {
         r.authorities.push_back(h.authority());
         r.targets.emplace_back(h.host, h.port);

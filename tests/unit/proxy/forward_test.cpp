@@ -73,6 +73,15 @@ TEST(Forward, WildcardNeverForwardsHopByHop) {
     EXPECT_EQ(h.find(std::string("\r\n") + hop), std::string::npos) << hop << " leaked: " << h;
 }
 
+TEST(Forward, AcceptEncodingOnlyReachesPassThroughBackends) {
+  Fixture f;
+  f.headers = HeaderFilter::from({"*"});
+  f.request.set(http::field::accept_encoding, "gzip");
+  EXPECT_EQ(f.head().find("Accept-Encoding"), std::string::npos) << "a JSON backend must answer uncompressed";
+  f.backend.decodes_body = false;
+  EXPECT_NE(f.head().find("Accept-Encoding: gzip\r\n"), std::string::npos);
+}
+
 TEST(Forward, BackendFilterStripsEvenKrakenDHeaders) {
   Fixture f;
   f.headers = HeaderFilter::from({"*"});

@@ -9,49 +9,57 @@ namespace gw::telemetry {
 using detail::json_string_into;
 using detail::MsgpackWriter;
 
-std::string encode_v04_msgpack(const std::vector<std::vector<Span>>& traces) {
-  std::string out;
+void detail::encode_v04_trace_into(std::string& out, const std::vector<Span>& trace) {
   MsgpackWriter w(out);
-  w.array(static_cast<std::uint32_t>(traces.size()));
-  for (const auto& trace : traces) {
-    w.array(static_cast<std::uint32_t>(trace.size()));
-    for (const Span& s : trace) {
-      // Same 12 keys, same order as dd-trace-cpp's span_data.cpp.
-      w.map(12);
-      w.str("service");
-      w.str(s.service);
-      w.str("name");
-      w.str(s.name);
-      w.str("resource");
-      w.str(s.resource);
-      w.str("trace_id");
-      w.u64(s.trace_id_low);
-      w.str("span_id");
-      w.u64(s.span_id);
-      w.str("parent_id");
-      w.u64(s.parent_id);
-      w.str("start");
-      w.i64(s.start_ns);
-      w.str("duration");
-      w.i64(s.duration_ns);
-      w.str("error");
-      w.i64(s.error);
-      w.str("meta");
-      w.map(static_cast<std::uint32_t>(s.meta.size()));
-      for (const auto& [k, v] : s.meta) {
-        w.str(k);
-        w.str(v);
-      }
-      w.str("metrics");
-      w.map(static_cast<std::uint32_t>(s.metrics.size()));
-      for (const auto& [k, v] : s.metrics) {
-        w.str(k);
-        w.f64(v);
-      }
-      w.str("type");
-      w.str(s.type);
+  w.array(static_cast<std::uint32_t>(trace.size()));
+  for (const Span& s : trace) {
+    // Same 12 keys, same order as dd-trace-cpp's span_data.cpp.
+    w.map(12);
+    w.str("service");
+    w.str(s.service);
+    w.str("name");
+    w.str(s.name);
+    w.str("resource");
+    w.str(s.resource);
+    w.str("trace_id");
+    w.u64(s.trace_id_low);
+    w.str("span_id");
+    w.u64(s.span_id);
+    w.str("parent_id");
+    w.u64(s.parent_id);
+    w.str("start");
+    w.i64(s.start_ns);
+    w.str("duration");
+    w.i64(s.duration_ns);
+    w.str("error");
+    w.i64(s.error);
+    w.str("meta");
+    w.map(static_cast<std::uint32_t>(s.meta.size()));
+    for (const auto& [k, v] : s.meta) {
+      w.str(k);
+      w.str(v);
     }
+    w.str("metrics");
+    w.map(static_cast<std::uint32_t>(s.metrics.size()));
+    for (const auto& [k, v] : s.metrics) {
+      w.str(k);
+      w.f64(v);
+    }
+    w.str("type");
+    w.str(s.type);
   }
+}
+
+void detail::v04_payload_into(std::string& out, std::size_t traces, const std::vector<std::string_view>& encoded) {
+  MsgpackWriter(out).array(static_cast<std::uint32_t>(traces));
+  for (std::string_view piece : encoded) out.append(piece);
+}
+
+std::string encode_v04_msgpack(const std::vector<std::vector<Span>>& traces) {
+  std::string body;
+  for (const auto& trace : traces) detail::encode_v04_trace_into(body, trace);
+  std::string out;
+  detail::v04_payload_into(out, traces.size(), {body});
   return out;
 }
 
@@ -83,38 +91,72 @@ int otlp_kind(const Span& s) {
 
 }  // namespace
 
-std::string encode_otlp_json(const std::vector<std::vector<Span>>& traces, const ServiceInfo& info) {
-  std::string out = "{\"resourceSpans\":[{\"resource\":{\"attributes\":[";
+void detail::encode_otlp_spans_into(std::string& out, const std::vector<Span>& trace) {
+  char num[24];
+  auto decimal = [&](std::int64_t v) { return std::string_view(num, std::to_chars(num, num + sizeof num, v).ptr - num); };
+  auto hex = [&](std::uint64_t v) {
+    static const char* d = "0123456789abcdef";
+    char h[16];
+    for (int i = 15; i >= 0; --i, v >>= 4) h[i] = d[v & 15];
+    out.append(h, 16);
+  };
+  for (const Span& s : trace) {
+    // Every span is written with a leading ','; otlp_payload_into drops the first one.
+    // OTLP/JSON ids are hex strings; 64-bit integers (timestamps) are decimal strings.
+    out += ",{\"traceId\":\"";
+    hex(s.trace_id_high);
+    hex(s.trace_id_low);
+    out += "\",\"spanId\":\"";
+    hex(s.span_id);
+    out += "\",\"parentSpanId\":\"";
+    if (s.parent_id) hex(s.parent_id);
+    out += "\",\"name\":";
+    json_string_into(out, s.name);
+    out += ",\"kind\":";
+    out += static_cast<char>('0' + otlp_kind(s));
+    out += ",\"startTimeUnixNano\":\"";
+    out += decimal(s.start_ns);
+    out += "\",\"endTimeUnixNano\":\"";
+    out += decimal(s.start_ns + s.duration_ns);
+    out += "\",\"attributes\":[";
+    bool a = false;
+    auto sep = [&] {
+      out += a ? "," : "";
+      a = true;
+    };
+    // Datadog's OTLP ingest maps resource.name to the span resource.
+    if (!s.resource.empty()) sep(), kv_string(out, "resource.name", s.resource);
+    for (const auto& [k, v] : s.meta) sep(), kv_string(out, k, v);
+    for (const auto& [k, v] : s.metrics) sep(), kv_double(out, k, v);
+    out += "],\"status\":{\"code\":";
+    out += s.error ? "2" : "0";
+    out += "}}";
+  }
+}
+
+void detail::otlp_payload_into(std::string& out, const ServiceInfo& info,
+                               const std::vector<std::string_view>& encoded) {
+  out += "{\"resourceSpans\":[{\"resource\":{\"attributes\":[";
   kv_string(out, "service.name", info.service);
   if (!info.version.empty()) out += ',', kv_string(out, "service.version", info.version);
   if (!info.env.empty()) out += ',', kv_string(out, "deployment.environment", info.env);
   out += "]},\"scopeSpans\":[{\"scope\":{\"name\":\"io.krakend.krakend-otel\",\"version\":\"\"},\"spans\":[";
   bool first = true;
-  for (const auto& trace : traces) {
-    for (const Span& s : trace) {
-      if (!first) out += ',';
+  for (std::string_view piece : encoded) {
+    if (first && !piece.empty()) {
+      piece.remove_prefix(1);  // drop the first span's ','
       first = false;
-      // OTLP/JSON ids are hex strings; 64-bit integers (timestamps) are decimal strings.
-      out += "{\"traceId\":\"" + hex16(s.trace_id_high) + hex16(s.trace_id_low) + "\",\"spanId\":\"" +
-             hex16(s.span_id) + "\",\"parentSpanId\":\"" + (s.parent_id ? hex16(s.parent_id) : "") +
-             "\",\"name\":";
-      json_string_into(out, s.name);
-      out += ",\"kind\":" + std::to_string(otlp_kind(s)) + ",\"startTimeUnixNano\":\"" +
-             std::to_string(s.start_ns) + "\",\"endTimeUnixNano\":\"" +
-             std::to_string(s.start_ns + s.duration_ns) + "\",\"attributes\":[";
-      bool a = false;
-      auto sep = [&] {
-        out += a ? "," : "";
-        a = true;
-      };
-      // Datadog's OTLP ingest maps resource.name to the span resource.
-      if (!s.resource.empty()) sep(), kv_string(out, "resource.name", s.resource);
-      for (const auto& [k, v] : s.meta) sep(), kv_string(out, k, v);
-      for (const auto& [k, v] : s.metrics) sep(), kv_double(out, k, v);
-      out += "],\"status\":{\"code\":" + std::string(s.error ? "2" : "0") + "}}";
     }
+    out.append(piece);
   }
   out += "]}]}]}";
+}
+
+std::string encode_otlp_json(const std::vector<std::vector<Span>>& traces, const ServiceInfo& info) {
+  std::string spans;
+  for (const auto& trace : traces) detail::encode_otlp_spans_into(spans, trace);
+  std::string out;
+  detail::otlp_payload_into(out, info, {spans});
   return out;
 }
 

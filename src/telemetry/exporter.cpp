@@ -1,6 +1,6 @@
-// Batching span exporters. Workers hand finished traces to their own lane (a mutex only the flusher
-// ever contends, for one vector swap a second), a background thread encodes and sends them with a hard
-// deadline. A dead or hanging agent therefore costs dropped spans (counted), never request latency.
+// Batching span exporters. Workers encode finished traces into their own lane's byte buffer (a mutex
+// only the flusher ever contends, for one buffer swap per flush), a background thread frames and sends
+// them with a hard deadline. A dead or hanging agent therefore costs dropped spans (counted), never request latency.
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "telemetry/encoding.h"
 #include "telemetry/tracing.h"
 
 #ifndef GATEWAY_KRAKEND_VERSION
@@ -71,6 +72,12 @@ struct HttpResult {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+std::size_t total_size(const std::vector<std::string_view>& pieces) {
+  std::size_t n = 0;
+  for (auto p : pieces) n += p.size();
+  return n;
+}
+
 template <class Socket>
 asio::awaitable<void> exchange(Socket& sock, http::request<http::string_body>& req, HttpResult& res) {
   auto [wec, _] = co_await http::async_write(sock, req, asio::as_tuple(asio::use_awaitable));
@@ -126,19 +133,23 @@ class BatchingExporter : public SpanExporter {
     spare_.resize(lanes_.size());
   }
 
+  // Encodes the trace into the lane's buffer right away, on the worker that built it: the spans' strings
+  // are then freed by the thread that allocated them (cheap, thread-cache frees) and the flusher only
+  // frames and sends bytes. The lane lock is shared with the flusher's buffer swap only.
   void submit(std::vector<Span>&& trace, unsigned lane) override {
     const std::size_t n = trace.size();
     Lane& l = *lanes_[lane % lanes_.size()];
     bool wake = false;
     {
       std::lock_guard g(l.m);
-      if (stopped_.load(std::memory_order_relaxed) || l.spans + n > opts_.max_queued_spans) {
+      if (stopped_.load(std::memory_order_relaxed) || l.q.spans + n > opts_.max_queued_spans) {
         dropped_.fetch_add(n, std::memory_order_relaxed);
         return;
       }
-      l.traces.push_back(std::move(trace));
-      wake = l.spans < opts_.flush_spans && l.spans + n >= opts_.flush_spans;
-      l.spans += n;
+      encode_trace(trace, l.q.bytes);
+      l.q.traces.push_back({l.q.bytes.size(), n});
+      wake = l.q.spans < opts_.flush_spans && l.q.spans + n >= opts_.flush_spans;
+      l.q.spans += n;
     }
     if (wake) {
       wake_flag_.store(true, std::memory_order_relaxed);
@@ -162,21 +173,38 @@ class BatchingExporter : public SpanExporter {
   void start() {
     thread_ = std::thread([this] { run(); });
   }
-  // On the flusher thread. Returns true if the agent accepted the batch.
-  virtual bool send(const std::vector<std::vector<Span>>& batch) = 0;
+  // On the submitting worker, under its lane lock: appends one trace in the wire encoding.
+  virtual void encode_trace(const std::vector<Span>& trace, std::string& out) const = 0;
+  // On the flusher thread: `traces` encoded traces (the concatenation of `encoded`). Returns true if the
+  // agent accepted them.
+  virtual bool send(const std::vector<std::string_view>& encoded, std::size_t traces) = 0;
 
   Endpoint ep_;
   ServiceInfo info_;
   ExporterOptions opts_;
 
  private:
+  struct TraceEnd {
+    std::size_t end;    // offset just past the trace in bytes
+    std::size_t spans;
+  };
+  struct Queue {
+    std::string bytes;
+    std::vector<TraceEnd> traces;
+    std::size_t spans = 0;
+    void clear() {
+      bytes.clear();
+      traces.clear();
+      spans = 0;
+    }
+  };
   struct alignas(64) Lane {
     std::mutex m;
-    std::vector<std::vector<Span>> traces;
-    std::size_t spans = 0;
+    Queue q;
   };
 
   void run() {
+    std::vector<std::string_view> chunk;  // pieces of the swapped-out lane buffers
     for (bool stopping = false; !stopping;) {
       {
         std::unique_lock lk(wake_m_);
@@ -185,37 +213,41 @@ class BatchingExporter : public SpanExporter {
         stopping = stop_;
       }
       if (stopping) stopped_.store(true);  // later submits drop instead of queueing forever
-      std::vector<std::vector<Span>> batch;
       for (std::size_t i = 0; i < lanes_.size(); ++i) {
-        {
-          std::lock_guard g(lanes_[i]->m);
-          // Swap in last round's emptied vector so the lane keeps its capacity (no allocation).
-          std::swap(lanes_[i]->traces, spare_[i]);
-          lanes_[i]->spans = 0;
-        }
-        for (auto& t : spare_[i]) batch.push_back(std::move(t));
-        spare_[i].clear();
+        // Swap in last round's emptied queue so the lane keeps its capacity (no allocation).
+        std::lock_guard g(lanes_[i]->m);
+        std::swap(lanes_[i]->q, spare_[i]);
       }
       // Bounded payloads: a backlog after an outage goes out in several requests.
-      std::vector<std::vector<Span>> chunk;
-      std::size_t spans = 0;
+      std::size_t traces = 0, spans = 0;
       auto flush = [&] {
-        if (chunk.empty()) return;
-        (send(chunk) ? sent_ : dropped_).fetch_add(spans, std::memory_order_relaxed);
+        if (traces == 0) return;
+        (send(chunk, traces) ? sent_ : dropped_).fetch_add(spans, std::memory_order_relaxed);
         chunk.clear();
-        spans = 0;
+        traces = spans = 0;
       };
-      for (auto& t : batch) {
-        spans += t.size();
-        chunk.push_back(std::move(t));
-        if (spans >= 5000) flush();
+      for (Queue& q : spare_) {
+        const std::string_view bytes = q.bytes;
+        std::size_t begin = 0, end = 0;
+        for (const TraceEnd& t : q.traces) {
+          end = t.end;
+          ++traces;
+          spans += t.spans;
+          if (spans >= 5000) {
+            chunk.push_back(bytes.substr(begin, end - begin));
+            begin = end;
+            flush();
+          }
+        }
+        if (end > begin) chunk.push_back(bytes.substr(begin, end - begin));
       }
       flush();
+      for (Queue& q : spare_) q.clear();
     }
   }
 
   std::vector<std::unique_ptr<Lane>> lanes_;
-  std::vector<std::vector<std::vector<Span>>> spare_;
+  std::vector<Queue> spare_;
   std::thread thread_;
   std::mutex wake_m_;
   std::condition_variable wake_cv_;
@@ -233,15 +265,20 @@ class DatadogExporter final : public BatchingExporter {
   double agent_sample_rate() const override { return rate_.load(std::memory_order_relaxed); }
 
  private:
-  bool send(const std::vector<std::vector<Span>>& batch) override {
+  void encode_trace(const std::vector<Span>& trace, std::string& out) const override {
+    detail::encode_v04_trace_into(out, trace);
+  }
+  bool send(const std::vector<std::string_view>& encoded, std::size_t traces) override {
     Headers h{{"Content-Type", "application/msgpack"},
               {"Datadog-Meta-Lang", "cpp"},
               {"Datadog-Meta-Lang-Version", std::to_string(__cplusplus)},
               {"Datadog-Meta-Lang-Interpreter", "gcc"},
               {"Datadog-Meta-Tracer-Version", GATEWAY_KRAKEND_VERSION},
-              {"X-Datadog-Trace-Count", std::to_string(batch.size())}};
-    HttpResult r =
-        http_call(ep_, http::verb::put, "/v0.4/traces", h, encode_v04_msgpack(batch), opts_.timeout);
+              {"X-Datadog-Trace-Count", std::to_string(traces)}};
+    std::string body;
+    body.reserve(total_size(encoded) + 5);
+    detail::v04_payload_into(body, traces, encoded);
+    HttpResult r = http_call(ep_, http::verb::put, "/v0.4/traces", h, std::move(body), opts_.timeout);
     if (r.status != 200) return false;
     read_rates(r.body);
     return true;
@@ -273,10 +310,15 @@ class OtlpHttpExporter final : public BatchingExporter {
   ~OtlpHttpExporter() override { shutdown(); }
 
  private:
-  bool send(const std::vector<std::vector<Span>>& batch) override {
+  void encode_trace(const std::vector<Span>& trace, std::string& out) const override {
+    detail::encode_otlp_spans_into(out, trace);
+  }
+  bool send(const std::vector<std::string_view>& encoded, std::size_t traces) override {
     Headers h{{"Content-Type", "application/json"}};
-    HttpResult r =
-        http_call(ep_, http::verb::post, "/v1/traces", h, encode_otlp_json(batch, info_), opts_.timeout);
+    std::string body;
+    body.reserve(total_size(encoded) + 256);
+    detail::otlp_payload_into(body, info_, encoded);
+    HttpResult r = http_call(ep_, http::verb::post, "/v1/traces", h, std::move(body), opts_.timeout);
     return r.status >= 200 && r.status < 300;
   }
 };

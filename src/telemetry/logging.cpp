@@ -5,7 +5,9 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <ctime>
+#include <limits>
 
 #include "telemetry/encoding.h"
 
@@ -38,10 +40,13 @@ void LoggingConfig::apply_env(const EnvFn& env) {
   if (const char* v = env("DD_VERSION")) dd_version = v;
 }
 
-std::string rfc3339_ms(std::int64_t unix_ns) {
-  // Formatting the date part is the expensive bit; each thread caches it for the current second.
-  thread_local std::int64_t cached_sec = -1;
-  thread_local char cached[24];
+namespace {
+
+// "YYYY-MM-DDTHH:MM:SS.mmmZ" (24 chars). Formatting the date part is the expensive bit; each thread
+// caches it for the current second and only writes the milliseconds.
+void timestamp_chars(char* out, std::int64_t unix_ns) {
+  thread_local std::int64_t cached_sec = std::numeric_limits<std::int64_t>::min();
+  thread_local char cached[20];
   const std::int64_t sec = unix_ns / 1000000000, ms = (unix_ns / 1000000) % 1000;
   if (sec != cached_sec) {
     std::time_t t = static_cast<std::time_t>(sec);
@@ -50,9 +55,34 @@ std::string rfc3339_ms(std::int64_t unix_ns) {
     std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
     cached_sec = sec;
   }
-  char out[32];
-  std::snprintf(out, sizeof out, "%s.%03dZ", cached, static_cast<int>(ms));
-  return out;
+  std::memcpy(out, cached, 19);
+  out[19] = '.';
+  out[20] = static_cast<char>('0' + ms / 100);
+  out[21] = static_cast<char>('0' + ms / 10 % 10);
+  out[22] = static_cast<char>('0' + ms % 10);
+  out[23] = 'Z';
+}
+
+// {"timestamp":"..."[,"@timestamp":"...","@version":"1"]
+void head_into(std::string& out, std::int64_t unix_ns, bool logstash) {
+  char ts[24];
+  timestamp_chars(ts, unix_ns);
+  out += "{\"timestamp\":\"";
+  out.append(ts, 24);
+  out += '"';
+  if (logstash) {
+    out += ",\"@timestamp\":\"";
+    out.append(ts, 24);
+    out += "\",\"@version\":\"1\"";
+  }
+}
+
+}  // namespace
+
+std::string rfc3339_ms(std::int64_t unix_ns) {
+  char ts[24];
+  timestamp_chars(ts, unix_ns);
+  return std::string(ts, 24);
 }
 
 namespace {
@@ -65,6 +95,19 @@ void number_into(std::string& out, std::int64_t v) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, r.ptr);
+}
+
+void unsigned_into(std::string& out, std::uint64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+void hex16_into(std::string& out, std::uint64_t v) {
+  static const char* d = "0123456789abcdef";
+  char buf[16];
+  for (int i = 15; i >= 0; --i, v >>= 4) buf[i] = d[v & 15];
+  out.append(buf, 16);
 }
 
 void field_into(std::string& out, const Field& f) {
@@ -86,6 +129,10 @@ void field_into(std::string& out, const Field& f) {
 }  // namespace
 
 Logger::Logger(LoggingConfig config, unsigned lanes) : config_(std::move(config)) {
+  logstash_ = config_.format == "logstash";
+  field_into(dd_suffix_, Field("dd.service", config_.dd_service));
+  field_into(dd_suffix_, Field("dd.env", config_.dd_env));
+  field_into(dd_suffix_, Field("dd.version", config_.dd_version));
   for (unsigned i = 0; i < std::max(1u, lanes); ++i) lanes_.push_back(std::make_unique<Lane>());
   thread_ = std::thread([this] { writer(); });
 }
@@ -100,65 +147,97 @@ Logger::~Logger() {
   drain();
 }
 
-std::string Logger::format_line(LogLevel level, std::string_view message, std::initializer_list<Field> fields,
-                                const LogCorrelation* corr, std::int64_t unix_ns) const {
-  std::string out;
-  out.reserve(256);
-  const std::string ts = rfc3339_ms(unix_ns);
-  out += "{\"timestamp\":\"" + ts + '"';
-  if (config_.format == "logstash") out += ",\"@timestamp\":\"" + ts + "\",\"@version\":\"1\"";
+void Logger::correlation_into(std::string& out, const LogCorrelation* corr) const {
+  if (!corr || !config_.dd_logs_injection || !(corr->trace_id_low || corr->trace_id_high)) return;
+  // Decimal low 64 bits matches the span's trace_id field; 32-hex only when asked for (dd-trace-go rule).
+  out += ",\"dd.trace_id\":\"";
+  if (config_.dd_128bit_trace_id_logging && corr->trace_id_high) {
+    hex16_into(out, corr->trace_id_high);
+    hex16_into(out, corr->trace_id_low);
+  } else {
+    unsigned_into(out, corr->trace_id_low);
+  }
+  out += "\",\"dd.span_id\":\"";
+  unsigned_into(out, corr->span_id);
+  out += '"';
+  out += dd_suffix_;
+}
+
+void Logger::format_into(std::string& out, LogLevel level, std::string_view message,
+                         std::initializer_list<Field> fields, const LogCorrelation* corr,
+                         std::int64_t unix_ns) const {
+  head_into(out, unix_ns, logstash_);
   out += ",\"level\":\"";
   out += level_name(level);
   out += "\",\"message\":";
   json_string_into(out, message);
   if (!config_.prefix.empty()) field_into(out, Field("prefix", config_.prefix));
   for (const Field& f : fields) field_into(out, f);
-  if (corr && config_.dd_logs_injection && (corr->trace_id_low || corr->trace_id_high)) {
-    // Decimal low 64 bits matches the span's trace_id field; 32-hex only when asked for (dd-trace-go rule).
-    std::string tid = config_.dd_128bit_trace_id_logging && corr->trace_id_high
-                          ? hex16(corr->trace_id_high) + hex16(corr->trace_id_low)
-                          : std::to_string(corr->trace_id_low);
-    out += ",\"dd.trace_id\":\"" + tid + "\",\"dd.span_id\":\"" + std::to_string(corr->span_id) + '"';
-    field_into(out, Field("dd.service", config_.dd_service));
-    field_into(out, Field("dd.env", config_.dd_env));
-    field_into(out, Field("dd.version", config_.dd_version));
-  }
+  correlation_into(out, corr);
   out += "}\n";
+}
+
+std::string Logger::format_line(LogLevel level, std::string_view message, std::initializer_list<Field> fields,
+                                const LogCorrelation* corr, std::int64_t unix_ns) const {
+  std::string out;
+  out.reserve(256);
+  format_into(out, level, message, fields, corr, unix_ns);
   return out;
+}
+
+template <class F>
+void Logger::append_with(unsigned lane, F&& fmt) {
+  Lane& l = *lanes_[lane % lanes_.size()];
+  std::lock_guard g(l.m);  // contended only by the writer's buffer swap
+  const std::size_t before = l.buf.size();
+  fmt(l.buf);
+  if (l.buf.size() > config_.max_buffered_bytes) {
+    l.buf.resize(before);
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 void Logger::log(unsigned lane, LogLevel level, std::string_view message, std::initializer_list<Field> fields,
                  const LogCorrelation* corr) {
   if (!enabled(level)) return;
-  append(lane, format_line(level, message, fields, corr, now_unix_ns()));
+  const std::int64_t now = now_unix_ns();
+  append_with(lane, [&](std::string& out) { format_into(out, level, message, fields, corr, now); });
 }
 
 void Logger::access(unsigned lane, const AccessLogEntry& e, const LogCorrelation* corr) {
   if (!config_.access_log || !enabled(LogLevel::info)) return;
-  std::string msg;
-  msg.reserve(e.method.size() + e.path.size() + 6);
-  msg.append(e.method).append(" ").append(e.path).append(" ").append(std::to_string(e.status));
-  // Datadog standard attribute names, so the log pipeline maps them without custom remappers.
-  append(lane, format_line(LogLevel::info, msg,
-                           {{"http.method", e.method},
-                            {"http.url", e.path},
-                            {"http.route", e.route},
-                            {"http.status_code", e.status},
-                            {"http.useragent", e.user_agent},
-                            {"network.client.ip", e.client_ip},
-                            {"network.bytes_written", e.bytes},
-                            {"duration", e.duration_ns}},
-                           corr, now_unix_ns()));
-}
-
-void Logger::append(unsigned lane, std::string&& line) {
-  Lane& l = *lanes_[lane % lanes_.size()];
-  std::lock_guard g(l.m);
-  if (l.buf.size() + line.size() > config_.max_buffered_bytes) {
-    dropped_.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  l.buf += line;
+  const std::int64_t now = now_unix_ns();
+  // Same line as format_line(info, "<method> <path> <status>", {fields...}), written in place.
+  append_with(lane, [&](std::string& out) {
+    head_into(out, now, logstash_);
+    out += ",\"level\":\"INFO\",\"message\":\"";
+    detail::json_escape_into(out, e.method);
+    out += ' ';
+    detail::json_escape_into(out, e.path);
+    out += ' ';
+    number_into(out, e.status);
+    out += '"';
+    if (!config_.prefix.empty()) field_into(out, Field("prefix", config_.prefix));
+    // Datadog standard attribute names, so the log pipeline maps them without custom remappers.
+    out += ",\"http.method\":";
+    json_string_into(out, e.method);
+    out += ",\"http.url\":";
+    json_string_into(out, e.path);
+    out += ",\"http.route\":";
+    json_string_into(out, e.route);
+    out += ",\"http.status_code\":";
+    number_into(out, e.status);
+    out += ",\"http.useragent\":";
+    json_string_into(out, e.user_agent);
+    out += ",\"network.client.ip\":";
+    json_string_into(out, e.client_ip);
+    out += ",\"network.bytes_written\":";
+    number_into(out, static_cast<std::int64_t>(e.bytes));
+    out += ",\"duration\":";
+    number_into(out, e.duration_ns);
+    correlation_into(out, corr);
+    out += "}\n";
+  });
 }
 
 void Logger::write_all(std::string_view data) {
@@ -172,17 +251,16 @@ void Logger::write_all(std::string_view data) {
 
 void Logger::drain() {
   std::lock_guard w(write_m_);  // keeps lines of concurrent flush() calls in order
-  std::string out;
+  // Double buffering: the lane gets back last round's emptied buffer (capacity kept), so neither side
+  // allocates in steady state and the lane lock is held for a swap only.
   for (auto& l : lanes_) {
-    std::string taken;
-    {
-      std::lock_guard g(l->m);
-      taken.swap(l->buf);
-      l->buf.reserve(taken.capacity());  // keep the lane's capacity; steady state appends do not allocate
-    }
-    out += taken;
+    std::lock_guard g(l->m);
+    l->buf.swap(l->spare);
   }
-  write_all(out);
+  for (auto& l : lanes_) {
+    if (!l->spare.empty()) write_all(l->spare);
+    l->spare.clear();
+  }
 }
 
 void Logger::flush() { drain(); }

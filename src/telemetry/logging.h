@@ -90,14 +90,23 @@ class Logger {
  private:
   struct alignas(64) Lane {
     std::mutex m;
-    std::string buf;
+    std::string buf;    // workers format lines straight into it (under m)
+    std::string spare;  // the writer's half of the double buffer (under write_m_)
   };
-  void append(unsigned lane, std::string&& line);
+  // Formats one line into `out` (appending); the single formatter behind format_line/log/access.
+  void format_into(std::string& out, LogLevel level, std::string_view message,
+                   std::initializer_list<Field> fields, const LogCorrelation* corr, std::int64_t unix_ns) const;
+  void correlation_into(std::string& out, const LogCorrelation* corr) const;
+  // Locks the lane, lets `fmt(buf)` append one line, drops it (counted) past max_buffered_bytes.
+  template <class F>
+  void append_with(unsigned lane, F&& fmt);
   void writer();
   void write_all(std::string_view data);
   void drain();
 
   LoggingConfig config_;
+  bool logstash_ = false;
+  std::string dd_suffix_;  // ,"dd.service":..,"dd.env":..,"dd.version":.. (constant, escaped once)
   std::vector<std::unique_ptr<Lane>> lanes_;
   std::mutex write_m_;
   std::mutex wake_m_;

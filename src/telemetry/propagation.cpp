@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <cstring>
 
 #include "telemetry/tracing.h"
 
@@ -130,15 +131,94 @@ std::optional<TraceContext> extract_w3c(const PropagationHeaders& h) {
   return c;
 }
 
-std::string sanitize_w3c(std::string_view v, bool value) {
-  std::string s(v);
-  for (char& ch : s) {
+// Appends v with W3C tracestate's reserved characters replaced (same length as v).
+void sanitize_w3c_into(std::string& out, std::string_view v, bool value) {
+  const std::size_t at = out.size();
+  out.append(v);
+  for (std::size_t i = at; i < out.size(); ++i) {
+    char& ch = out[i];
     if (value && ch == '=')
       ch = '~';
     else if (ch < 0x20 || ch > 0x7e || ch == ',' || ch == ';' || ch == '~' || ch == '=')
       ch = '_';
   }
-  return s;
+}
+
+void hex16_chars(char* out, std::uint64_t v) {
+  static const char* d = "0123456789abcdef";
+  for (int i = 15; i >= 0; --i, v >>= 4) out[i] = d[v & 15];
+}
+
+std::string_view decimal(char (&buf)[24], std::uint64_t v) {
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return {buf, static_cast<std::size_t>(r.ptr - buf)};
+}
+std::string_view decimal(char (&buf)[24], int v) {
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return {buf, static_cast<std::size_t>(r.ptr - buf)};
+}
+
+// The one injection algorithm behind inject() and Tracer::inject_lines(): ids and priority come from the
+// caller, origin / _dd.p.* tags / other vendors' tracestate / baggage from `c`. emit(name, value) is
+// called once per header in the configured order; `value` is only valid during the call.
+template <class Emit>
+void inject_each(const PropagationConfig& cfg, std::uint64_t trace_id_high, std::uint64_t trace_id_low,
+                 std::uint64_t parent_id, int priority, const TraceContext& c, Emit&& emit) {
+  if (trace_id_low == 0 && trace_id_high == 0) return;
+  thread_local std::string scratch;  // reused: no allocation once it has grown
+  char num[24];
+  for (PropagationStyle s : cfg.inject) {
+    if (s == PropagationStyle::datadog) {
+      emit("x-datadog-trace-id", decimal(num, trace_id_low));
+      emit("x-datadog-parent-id", decimal(num, parent_id));
+      emit("x-datadog-sampling-priority", decimal(num, priority));
+      if (!c.origin.empty()) emit("x-datadog-origin", std::string_view(c.origin));
+      std::string& tags = scratch;
+      tags.clear();
+      for (const auto& [k, v] : c.propagation_tags) {
+        if (!tags.empty()) tags += ',';
+        tags.append(k).append(1, '=').append(v);
+      }
+      if (trace_id_high) {
+        if (!tags.empty()) tags += ',';
+        char hex[16];
+        hex16_chars(hex, trace_id_high);
+        tags.append("_dd.p.tid=").append(hex, 16);
+      }
+      if (!tags.empty() && tags.size() <= cfg.tags_max_length) emit("x-datadog-tags", std::string_view(tags));
+    } else if (s == PropagationStyle::tracecontext) {
+      char tp[55];
+      std::memcpy(tp, "00-", 3);
+      hex16_chars(tp + 3, trace_id_high);
+      hex16_chars(tp + 19, trace_id_low);
+      tp[35] = '-';
+      hex16_chars(tp + 36, parent_id);
+      std::memcpy(tp + 52, priority > 0 ? "-01" : "-00", 3);
+      emit("traceparent", std::string_view(tp, sizeof tp));
+      std::string& dd = scratch;
+      dd.assign("dd=s:").append(decimal(num, priority)).append(";p:");
+      char hex[16];
+      hex16_chars(hex, parent_id);
+      dd.append(hex, 16);
+      if (!c.origin.empty()) {
+        dd += ";o:";
+        sanitize_w3c_into(dd, c.origin, true);
+      }
+      for (const auto& [k, v] : c.propagation_tags) {
+        if (k.size() <= 6) continue;
+        const std::size_t member = 3 + (k.size() - 6) + 1 + v.size();  // ";t.<key>:<value>"
+        if (dd.size() + member > 256) break;                           // truncate at a ';' boundary
+        dd += ";t.";
+        sanitize_w3c_into(dd, std::string_view(k).substr(6), false);
+        dd += ':';
+        sanitize_w3c_into(dd, v, true);
+      }
+      if (!c.tracestate_other.empty()) dd.append(1, ',').append(c.tracestate_other);
+      emit("tracestate", std::string_view(dd));
+    } else if (s == PropagationStyle::baggage && !c.baggage.empty()) {
+      emit("baggage", std::string_view(c.baggage));
+    }
+  }
 }
 
 }  // namespace
@@ -182,42 +262,17 @@ TraceContext extract(const PropagationConfig& cfg, const PropagationHeaders& h) 
 std::vector<std::pair<std::string_view, std::string>> inject(const PropagationConfig& cfg,
                                                              const TraceContext& c) {
   std::vector<std::pair<std::string_view, std::string>> out;
-  if (!c.valid()) return out;
-  const int priority = c.sampling_priority.value_or(1);
-  for (PropagationStyle s : cfg.inject) {
-    if (s == PropagationStyle::datadog) {
-      out.emplace_back("x-datadog-trace-id", std::to_string(c.trace_id_low));
-      out.emplace_back("x-datadog-parent-id", std::to_string(c.parent_id));
-      out.emplace_back("x-datadog-sampling-priority", std::to_string(priority));
-      if (!c.origin.empty()) out.emplace_back("x-datadog-origin", c.origin);
-      std::string tags;
-      for (const auto& [k, v] : c.propagation_tags) {
-        if (!tags.empty()) tags += ',';
-        tags += k + '=' + v;
-      }
-      if (c.trace_id_high)
-        tags += (tags.empty() ? "" : ",") + std::string("_dd.p.tid=") + hex16(c.trace_id_high);
-      if (!tags.empty() && tags.size() <= cfg.tags_max_length)
-        out.emplace_back("x-datadog-tags", std::move(tags));
-    } else if (s == PropagationStyle::tracecontext) {
-      out.emplace_back("traceparent", "00-" + hex16(c.trace_id_high) + hex16(c.trace_id_low) + '-' +
-                                          hex16(c.parent_id) + (priority > 0 ? "-01" : "-00"));
-      std::string dd = "dd=s:" + std::to_string(priority) + ";p:" + hex16(c.parent_id);
-      if (!c.origin.empty()) dd += ";o:" + sanitize_w3c(c.origin, true);
-      for (const auto& [k, v] : c.propagation_tags) {
-        if (k.size() <= 6) continue;
-        std::string member =
-            ";t." + sanitize_w3c(std::string_view(k).substr(6), false) + ':' + sanitize_w3c(v, true);
-        if (dd.size() + member.size() > 256) break;  // truncate at a ';' boundary
-        dd += member;
-      }
-      if (!c.tracestate_other.empty()) dd += ',' + c.tracestate_other;
-      out.emplace_back("tracestate", std::move(dd));
-    } else if (s == PropagationStyle::baggage && !c.baggage.empty()) {
-      out.emplace_back("baggage", c.baggage);
-    }
-  }
+  inject_each(cfg, c.trace_id_high, c.trace_id_low, c.parent_id, c.sampling_priority.value_or(1), c,
+              [&](std::string_view name, std::string_view value) { out.emplace_back(name, std::string(value)); });
   return out;
+}
+
+void Tracer::inject_lines(const Trace& t, std::size_t span, std::string& out) const {
+  // Same headers as inject(context_for(t, span)), without copying the context.
+  inject_each(config_.propagation, t.spans[0].trace_id_high, t.spans[0].trace_id_low, t.spans[span].span_id,
+              t.sampling_priority, t.inherited, [&](std::string_view name, std::string_view value) {
+                out.append(name).append(": ").append(value).append("\r\n");
+              });
 }
 
 PropagationConfig PropagationConfig::from_env(const EnvFn& env) {

@@ -20,12 +20,40 @@ std::int64_t now_unix_ns() {
 }
 
 namespace {
-std::mt19937_64& rng() {
-  thread_local std::mt19937_64 gen([] {
+// Room for the tags set by gateway/observe plus the ones finish() stamps, so meta never regrows.
+constexpr std::size_t kRootMeta = 14, kChildMeta = 10;
+
+// xoshiro256** per thread, seeded once from std::random_device: a few ns per id, no lock, and
+// unpredictable enough for trace/span ids (which are not secrets).
+struct Rng {
+  std::uint64_t s[4];
+  Rng() {
     std::random_device rd;
-    std::uint64_t seed = (std::uint64_t(rd()) << 32) ^ rd();
-    return seed ^ std::hash<std::thread::id>{}(std::this_thread::get_id()) ^ std::uint64_t(now_unix_ns());
-  }());
+    std::uint64_t x = (std::uint64_t(rd()) << 32) ^ rd() ^
+                      std::hash<std::thread::id>{}(std::this_thread::get_id()) ^ std::uint64_t(now_unix_ns());
+    for (auto& w : s) {  // splitmix64 expansion of the seed
+      x += 0x9e3779b97f4a7c15ull;
+      std::uint64_t z = x;
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+      w = z ^ (z >> 31);
+    }
+  }
+  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  std::uint64_t operator()() {
+    const std::uint64_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+  }
+};
+
+Rng& rng() {
+  thread_local Rng gen;
   return gen;
 }
 
@@ -94,13 +122,19 @@ TracerConfig TracerConfig::from_env(const EnvFn& env) {
 }
 
 Tracer::Tracer(TracerConfig config, std::shared_ptr<SpanExporter> exporter)
-    : config_(std::move(config)), exporter_(std::move(exporter)), runtime_id_(uuid4()) {}
+    : config_(std::move(config)),
+      exporter_(std::move(exporter)),
+      runtime_id_(uuid4()),
+      pid_(static_cast<double>(::getpid())) {}
 
 Trace Tracer::start_trace(const TraceContext& parent, std::string name, std::string resource,
                           std::string type, std::int64_t start_ns) const {
   Trace t;
   t.inherited = parent;
+  t.spans.reserve(4);  // server + proxy + one backend without regrowing (moving spans)
   Span s;
+  s.meta.reserve(kRootMeta + config_.tags.size());
+  s.metrics.reserve(4);
   if (parent.valid()) {
     s.trace_id_high = parent.trace_id_high;
     s.trace_id_low = parent.trace_id_low;
@@ -140,6 +174,8 @@ Trace Tracer::start_trace(const TraceContext& parent, std::string name, std::str
 std::size_t Tracer::start_span(Trace& t, std::size_t parent, std::string name, std::string resource,
                                std::string type, std::int64_t start_ns) const {
   Span s;
+  s.meta.reserve(kChildMeta + config_.tags.size());
+  s.metrics.reserve(1);
   s.trace_id_high = t.spans[0].trace_id_high;
   s.trace_id_low = t.spans[0].trace_id_low;
   s.parent_id = t.spans[parent].span_id;
@@ -165,7 +201,7 @@ TraceContext Tracer::context_for(const Trace& t, std::size_t span) const {
 
 void Tracer::finish(Trace&& t, unsigned lane) const {
   if (!exporter_ || t.spans.empty()) return;
-  const double pid = static_cast<double>(::getpid());
+  const double pid = pid_;
   for (Span& s : t.spans) {
     s.set_meta("language", "cpp");
     s.set_meta("runtime-id", runtime_id_);

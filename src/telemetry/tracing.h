@@ -157,6 +157,8 @@ class Tracer {
   std::vector<std::pair<std::string_view, std::string>> inject(const Trace& trace, std::size_t span) const {
     return telemetry::inject(config_.propagation, context_for(trace, span));
   }
+  // The same headers as inject(), appended to `out` as "name: value\r\n" lines (no temporaries).
+  void inject_lines(const Trace& trace, std::size_t span, std::string& out) const;
   // Stamps the root/service tags and hands the spans to the exporter (non-blocking).
   void finish(Trace&& trace, unsigned lane) const;
 
@@ -164,6 +166,7 @@ class Tracer {
   TracerConfig config_;
   std::shared_ptr<SpanExporter> exporter_;
   std::string runtime_id_;
+  double pid_;  // process_id metric (read once: the gateway does not fork after start)
 };
 
 std::uint64_t random_id();  // non-zero, 63 bits

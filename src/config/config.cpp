@@ -233,6 +233,7 @@ void read_router(Reader& r, const json::Value* ns, RouterOptions& o) {
   o.disable_health = r.boolean(ns->find("disable_health"), base + ".disable_health", false);
   if (const auto* hp = ns->find("health_path")) o.health_path = force_leading_slash(r.string(*hp, base + ".health_path"));
   o.disable_access_log = r.boolean(ns->find("disable_access_log"), base + ".disable_access_log", false);
+  o.logger_skip_paths = r.string_list(ns->find("logger_skip_paths"), base + ".logger_skip_paths");
   o.auto_options = r.boolean(ns->find("auto_options"), base + ".auto_options", false);
   o.disable_redirect_trailing_slash =
       r.boolean(ns->find("disable_redirect_trailing_slash"), base + ".disable_redirect_trailing_slash", false);

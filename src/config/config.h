@@ -62,6 +62,7 @@ struct RouterOptions {
   bool disable_health = false;
   std::string health_path = "/__health";
   bool disable_access_log = false;
+  std::vector<std::string> logger_skip_paths;  // exact request paths left out of the access log
   bool auto_options = false;
   bool disable_redirect_trailing_slash = false;
   bool disable_redirect_fixed_path = false;

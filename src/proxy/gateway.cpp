@@ -129,7 +129,7 @@ class Gateway final : public server::Handler {
       root.finish(telemetry::now_unix_ns());
       scope.tracer->finish(std::move(trace), state.lane);
     }
-    if (options_.logger && !service_->router.disable_access_log) {
+    if (options_.logger && !service_->router.disable_access_log && !skip_access_log(target)) {
       auto ua = ex.request.find(http::field::user_agent);
       telemetry::AccessLogEntry entry;
       entry.method = method;
@@ -152,6 +152,14 @@ class Gateway final : public server::Handler {
     std::string_view route;  // gin form (owned by the config); empty when unmatched
     bool skip_telemetry = false;  // /__health, like KrakenD's default skip_paths
   };
+
+  // router.logger_skip_paths: exact paths (query ignored), like gin's SkipPaths.
+  bool skip_access_log(std::string_view target) const {
+    const std::string_view path = target.substr(0, target.find('?'));
+    for (const auto& p : service_->router.logger_skip_paths)
+      if (p == path) return true;
+    return false;
+  }
 
   static telemetry::PropagationHeaders propagation_headers(const server::Request& req) {
     auto get = [&](std::string_view name) -> std::string_view {

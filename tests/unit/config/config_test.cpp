@@ -130,6 +130,8 @@ TEST(Config, UnknownExtraConfigIgnoredAndWeakTyping) {
                   "endpoints":[{"endpoint":"/x","backend":[{"url_pattern":"/"}]}]})");
   EXPECT_EQ(s.port, 8181);
   EXPECT_TRUE(s.router.return_error_msg);
+  auto skip = load(R"({"version":3,"extra_config":{"router":{"logger_skip_paths":["/__health","/health"]}}})");
+  EXPECT_EQ(skip.router.logger_skip_paths, (std::vector<std::string>{"/__health", "/health"}));
 }
 
 TEST(Config, GoDurations) {

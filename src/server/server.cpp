@@ -1,27 +1,33 @@
 #include "server/server.h"
 
+#include <malloc.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <array>
-#include <ctime>
-#include <list>
-#include <mutex>
-#include <system_error>
-#include <thread>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <cstdlib>
+#include <ctime>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+#include "server/request_guard.h"
 
 namespace gw::server {
 
@@ -44,6 +50,34 @@ std::atomic<std::size_t> g_connections{0};
 
 }  // namespace
 
+namespace {
+// A positive integer from the environment, or nullopt (unset or unparsable).
+std::optional<std::size_t> env_size(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return std::nullopt;
+  char* end = nullptr;
+  unsigned long long n = std::strtoull(v, &end, 10);
+  if (*end || n == 0) return std::nullopt;
+  return static_cast<std::size_t>(n);
+}
+}  // namespace
+
+Limits limits_from_environment(Limits limits) {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+    if (rl.rlim_cur < rl.rlim_max) {
+      rlimit raised{rl.rlim_max, rl.rlim_max};
+      if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+    }
+    if (rl.rlim_cur != RLIM_INFINITY)
+      limits.max_connections =
+          std::min<std::size_t>(limits.max_connections, std::max<rlim_t>(rl.rlim_cur / 2, 1));
+  }
+  if (auto n = env_size("GATEWAY_MAX_CONNECTIONS")) limits.max_connections = *n;
+  if (auto n = env_size("GATEWAY_MAX_URI_BYTES")) limits.max_target_bytes = *n;
+  return limits;
+}
+
 std::string_view Worker::http_date() {
   const std::time_t now = std::time(nullptr);
   if (now != date_second_) {
@@ -59,37 +93,68 @@ std::string_view Worker::http_date() {
 
 std::string_view reason(unsigned status) {
   switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 413: return "Request Entity Too Large";
-    case 414: return "Request URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return http::obsolete_reason(static_cast<http::status>(status));
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 206:
+      return "Partial Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 303:
+      return "See Other";
+    case 304:
+      return "Not Modified";
+    case 307:
+      return "Temporary Redirect";
+    case 308:
+      return "Permanent Redirect";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Request Entity Too Large";
+    case 414:
+      return "Request URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Entity";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return http::obsolete_reason(static_cast<http::status>(status));
   }
 }
 
@@ -122,8 +187,8 @@ asio::awaitable<bool> write_response(Exchange& ex, unsigned status, std::string_
   if (ex.worker.draining.load(std::memory_order_relaxed)) ex.keep_alive = false;
   // 1xx/204/304 carry no body and no Content-Length.
   const bool bodiless = status < 200 || status == 204 || status == 304;
-  std::string head = response_head(ex.worker, status, header_lines, bodiless ? -2 : static_cast<long long>(body.size()),
-                                   ex.keep_alive);
+  std::string head = response_head(ex.worker, status, header_lines,
+                                   bodiless ? -2 : static_cast<long long>(body.size()), ex.keep_alive);
   if (bodiless) {
     // response_head wrote "Transfer-Encoding: chunked" for a negative size: drop it.
     auto pos = head.find("Transfer-Encoding: chunked\r\n");
@@ -139,6 +204,8 @@ asio::awaitable<bool> write_response(Exchange& ex, unsigned status, std::string_
   co_return !ec;
 }
 
+class ConnectionSlot;
+
 struct Server::Impl {
   Options options;
   std::shared_ptr<Handler> handler;
@@ -147,7 +214,7 @@ struct Server::Impl {
   asio::io_context signals_io{1};
   std::atomic<bool> stopping{false};
 
-  asio::awaitable<void> session(Worker& worker, WorkerState& state, tcp::socket socket);
+  asio::awaitable<void> session(Worker& worker, WorkerState& state, tcp::socket socket, ConnectionSlot slot);
   asio::awaitable<void> accept_loop(Worker& worker, WorkerState& state);
   void drain(Worker& worker, WorkerState& state);
 };
@@ -155,7 +222,8 @@ struct Server::Impl {
 namespace {
 
 // Minimal error response sent before closing a connection whose request could not be read.
-asio::awaitable<void> reject(Worker& worker, beast::tcp_stream& stream, unsigned status, std::string_view body) {
+asio::awaitable<void> reject(Worker& worker, beast::tcp_stream& stream, unsigned status) {
+  const std::string body = std::to_string(status) + " " + std::string(reason(status));
   std::string head = response_head(worker, status, "Content-Type: text/plain; charset=utf-8\r\n",
                                    static_cast<long long>(body.size()), false);
   std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
@@ -163,32 +231,45 @@ asio::awaitable<void> reject(Worker& worker, beast::tcp_stream& stream, unsigned
   co_await asio::async_write(stream, buffers, use_tuple);
 }
 
-// Sends the 100 Continue interim response clients wait for before sending a body.
-using RequestParser = http::request_parser<http::string_body, FieldAllocator>;
-
 bool expects_continue(const RequestParser& parser) {
   auto it = parser.get().find(http::field::expect);
   return it != parser.get().end() && beast::iequals(it->value(), "100-continue");
 }
 
+// Errors that mean the client went away or was too slow: close without an answer.
+bool quiet_error(const boost::system::error_code& ec) {
+  return ec == beast::error::timeout || ec == asio::error::eof || ec == http::error::end_of_stream ||
+         ec == asio::error::connection_reset || ec == asio::error::operation_aborted;
+}
+
+std::string_view view(const beast::flat_buffer& b) {
+  return {static_cast<const char*>(b.data().data()), b.size()};
+}
+
+constexpr std::size_t kReadChunk = 16384;
+
 }  // namespace
 
-asio::awaitable<void> Server::Impl::session(Worker& worker, WorkerState& state, tcp::socket socket) {
-  struct Counted {
-    Counted() { g_connections.fetch_add(1, std::memory_order_relaxed); }
-    ~Counted() { g_connections.fetch_sub(1, std::memory_order_relaxed); }
-  } counted;
+// Counts a connection from accept until its session ends, even if the session never starts.
+class ConnectionSlot {
+ public:
+  ConnectionSlot() { g_connections.fetch_add(1, std::memory_order_relaxed); }
+  ConnectionSlot(ConnectionSlot&& o) noexcept : owns_(std::exchange(o.owns_, false)) {}
+  ConnectionSlot& operator=(ConnectionSlot&&) = delete;
+  ~ConnectionSlot() {
+    if (owns_) g_connections.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+ private:
+  bool owns_ = true;
+};
+
+asio::awaitable<void> Server::Impl::session(Worker& worker, WorkerState& state, tcp::socket socket,
+                                            ConnectionSlot) {
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   auto peer = socket.remote_endpoint(ec);
-  std::string peer_ip;
-  if (!ec) {
-    auto address = peer.address();
-    // Dual-stack listeners see IPv4 clients as ::ffff:a.b.c.d; report them as a.b.c.d like Go does.
-    if (address.is_v6() && address.to_v6().is_v4_mapped())
-      address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-    peer_ip = address.to_string();
-  }
+  std::string peer_ip = ec ? std::string() : peer.address().to_string();
   beast::tcp_stream stream(std::move(socket));
   state.sessions.push_front(Session{&stream, false});
   auto self = state.sessions.begin();
@@ -199,31 +280,50 @@ asio::awaitable<void> Server::Impl::session(Worker& worker, WorkerState& state, 
   } unregister{state.sessions, self};
 
   const Limits& limits = options.limits;
-  beast::flat_buffer buffer;
+  // Bounded: a head never exceeds max_header_bytes, and bodies are consumed as they are parsed,
+  // so a client cannot grow this (e.g. with an endless chunk extension) past the limit.
+  beast::flat_buffer buffer(limits.max_header_bytes + kReadChunk);
   bool first = true;
   alignas(std::max_align_t) char arena[4096];
   while (!worker.draining.load(std::memory_order_relaxed)) {
     std::pmr::monotonic_buffer_resource fields_memory(arena, sizeof arena);
-    RequestParser parser(std::piecewise_construct, std::make_tuple(), std::make_tuple(FieldAllocator(&fields_memory)));
-    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
-    parser.body_limit(limits.max_body_bytes);
+    RequestParser parser(std::piecewise_construct, std::make_tuple(),
+                         std::make_tuple(FieldAllocator(&fields_memory)));
+    configure(parser, limits);
+    HeadScanner scanner(limits);
     self->busy = false;
-    stream.expires_after(first || buffer.size() > 0 ? limits.read_header_timeout : limits.idle_timeout);
-    auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+    // Idle keep-alive wait until the first byte; from then on the whole head must arrive within
+    // read_header_timeout however slowly it trickles (slowloris).
+    bool idle = !first && buffer.size() == 0;
+    stream.expires_after(idle ? limits.idle_timeout : limits.read_header_timeout);
+    HeadResult head;
+    boost::system::error_code rec;
+    while ((head = parse_request_head(view(buffer), scanner, parser, limits)).state ==
+           HeadScanner::State::need_more) {
+      if (idle && worker.draining.load(std::memory_order_relaxed)) break;
+      const std::size_t room = buffer.max_size() - buffer.size();
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(std::min(room, kReadChunk)), use_tuple);
+      if (ec) {
+        rec = ec;
+        break;
+      }
+      buffer.commit(n);
+      if (idle) {
+        idle = false;
+        stream.expires_after(limits.read_header_timeout);
+      }
+    }
     self->busy = true;
     first = false;
-    if (hec) {
-      if (hec == http::error::body_limit) co_await reject(worker, stream, 413, "413 Request Entity Too Large");
-      else if (hec == http::error::header_limit) co_await reject(worker, stream, 431, "431 Request Header Fields Too Large");
-      else if (hec != http::error::end_of_stream && hec != asio::error::eof && hec != beast::error::timeout &&
-               hec != asio::error::operation_aborted && hec != asio::error::connection_reset && parser.got_some())
-        co_await reject(worker, stream, 400, "400 Bad Request");
+    if (head.state == HeadScanner::State::reject) {
+      co_await reject(worker, stream, head.status);
       break;
     }
-    if (parser.content_length() && *parser.content_length() > limits.max_body_bytes) {
-      co_await reject(worker, stream, 413, "413 Request Entity Too Large");
+    if (head.state != HeadScanner::State::complete) {
+      if (rec && !quiet_error(rec)) co_await reject(worker, stream, 400);
       break;
     }
+    buffer.consume(head.consumed);
     if (!parser.is_done()) {
       if (expects_continue(parser)) {
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -233,10 +333,10 @@ asio::awaitable<void> Server::Impl::session(Worker& worker, WorkerState& state, 
       stream.expires_after(limits.read_timeout);
       auto [bec, bn] = co_await http::async_read(stream, buffer, parser, use_tuple);
       if (bec) {
-        if (bec == http::error::body_limit) co_await reject(worker, stream, 413, "413 Request Entity Too Large");
-        else if (bec != beast::error::timeout && bec != asio::error::eof && bec != http::error::end_of_stream &&
-                 bec != asio::error::connection_reset)
-          co_await reject(worker, stream, 400, "400 Bad Request");
+        if (bec == http::error::body_limit)
+          co_await reject(worker, stream, 413);
+        else if (!quiet_error(bec) && bec != http::error::partial_message)
+          co_await reject(worker, stream, 400);
         break;
       }
     }
@@ -260,8 +360,17 @@ asio::awaitable<void> Server::Impl::accept_loop(Worker& worker, WorkerState& sta
       co_await t.async_wait(use_tuple);
       continue;
     }
-    if (g_connections.load(std::memory_order_relaxed) >= options.limits.max_connections) continue;  // closes it
-    asio::co_spawn(worker.io, session(worker, state, std::move(socket)), asio::detached);
+    if (g_connections.load(std::memory_order_relaxed) >= options.limits.max_connections) {
+      // Over the limit: a best-effort 503 that never blocks the accept loop, then close.
+      static constexpr std::string_view k503 =
+          "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      [[maybe_unused]] auto sent =
+          ::send(socket.native_handle(), k503.data(), k503.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      boost::system::error_code ignored;
+      socket.shutdown(tcp::socket::shutdown_send, ignored);
+      continue;  // the socket closes here
+    }
+    asio::co_spawn(worker.io, session(worker, state, std::move(socket), ConnectionSlot()), asio::detached);
   }
 }
 
@@ -275,8 +384,13 @@ void Server::Impl::drain(Worker& worker, WorkerState& state) {
 
 Server::Server(Options options, std::shared_ptr<Handler> handler) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
+  impl_->options.limits = limits_from_environment(impl_->options.limits);
+  // Buffers of 1 MiB and more (big JSON bodies) get their own mapping, returned to the OS when
+  // freed; glibc's adaptive threshold would otherwise keep up to 32 MiB per arena after a burst.
+  ::mallopt(M_MMAP_THRESHOLD, 1 << 20);
   impl_->handler = std::move(handler);
-  unsigned n = impl_->options.workers ? impl_->options.workers : std::max(1u, std::thread::hardware_concurrency());
+  unsigned n =
+      impl_->options.workers ? impl_->options.workers : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) {
     impl_->workers.push_back(std::make_unique<Worker>(i));
     impl_->states.push_back(std::make_unique<WorkerState>());
@@ -316,8 +430,9 @@ void Server::bind() {
     int one = 1;
     ::setsockopt(acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     acceptor->bind(ep, ec);
-    if (ec) throw std::system_error(ec, "listen tcp " + (o.listen_ip.empty() ? std::string() : o.listen_ip) + ":" +
-                                            std::to_string(port));
+    if (ec)
+      throw std::system_error(ec, "listen tcp " + (o.listen_ip.empty() ? std::string() : o.listen_ip) + ":" +
+                                      std::to_string(port));
     acceptor->listen(asio::socket_base::max_listen_connections, ec);
     if (ec) throw std::system_error(ec, "listen");
     port = acceptor->local_endpoint().port();  // port 0: every worker shares the first one's port
@@ -327,7 +442,10 @@ void Server::bind() {
 }
 
 void Server::stop() {
-  asio::post(impl_->signals_io, [this] { impl_->stopping = true; impl_->signals_io.stop(); });
+  asio::post(impl_->signals_io, [this] {
+    impl_->stopping = true;
+    impl_->signals_io.stop();
+  });
 }
 
 int Server::run() {

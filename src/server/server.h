@@ -3,6 +3,11 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -10,12 +15,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
 
 namespace gw::server {
 
@@ -27,12 +26,18 @@ using Clock = std::chrono::steady_clock;
 struct Limits {
   std::size_t max_header_bytes = 1 << 20;
   std::size_t max_body_bytes = 64 << 20;
+  std::size_t max_target_bytes = 8 << 10;  // request-target; longer -> 414 (nginx's default buffer size)
   std::chrono::nanoseconds read_header_timeout = std::chrono::seconds(10);
   std::chrono::nanoseconds read_timeout = std::chrono::seconds(60);  // whole request body
   std::chrono::nanoseconds idle_timeout = std::chrono::seconds(90);  // between keep-alive requests
   std::chrono::nanoseconds write_timeout = std::chrono::seconds(0);  // 0 = bounded by the handler
-  std::size_t max_connections = 100000;                              // per process
+  std::size_t max_connections = 100000;                              // per process; over it -> 503 + close
 };
+
+// Applies GATEWAY_MAX_CONNECTIONS and GATEWAY_MAX_URI_BYTES from the environment, and caps
+// max_connections at half the open-file limit so backend connections always find a descriptor.
+// Raises the soft RLIMIT_NOFILE to the hard one first, as Go does at start-up.
+Limits limits_from_environment(Limits limits);
 
 struct Options {
   std::string listen_ip;  // "" = all interfaces (IPv4 and IPv6 where available)
@@ -56,7 +61,7 @@ struct Exchange {
   Worker& worker;
   std::string_view peer_ip;
   Clock::time_point start;
-  bool keep_alive;        // the handler clears it to close the connection after its response
+  bool keep_alive;                  // the handler clears it to close the connection after its response
   std::uint64_t bytes_written = 0;  // response bytes, for metrics and access logs
   int status = 0;                   // response status, for metrics and access logs
 };

@@ -1,11 +1,15 @@
 #include "upstream/upstream.h"
 
-#include <array>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
+#include <cerrno>
 
 namespace gw::upstream {
 
@@ -17,12 +21,38 @@ bool stale_connection_error(const error_code& ec) {
   return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
          ec == asio::error::broken_pipe || ec == http::error::partial_message;
 }
+constexpr std::size_t kReadSlack = 65536;  // one read beyond a maximal head
 }  // namespace
+
+error_code check_response_head(unsigned status) {
+  if (status < 100 || status == 101) return http::error::bad_status;
+  return {};
+}
+
+bool Client::idle_socket_clean(int fd) {
+  char byte;
+  ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
 
 Client::Client(asio::any_io_executor executor, Options options)
     : executor_(executor), options_(options), resolver_(executor) {}
 
 Client::~Client() = default;
+
+std::size_t Client::sweep(Clock::time_point now) {
+  last_sweep_ = now;
+  std::size_t dropped = 0;
+  for (auto& [key, list] : idle_) {
+    auto keep = std::remove_if(list.begin(), list.end(), [&](const std::unique_ptr<Connection>& c) {
+      return now - c->idle_since >= options_.idle_timeout ||
+             !idle_socket_clean(c->stream.socket().native_handle());
+    });
+    dropped += static_cast<std::size_t>(list.end() - keep);
+    list.erase(keep, list.end());
+  }
+  return dropped;
+}
 
 std::size_t Client::idle_connections() const {
   std::size_t n = 0;
@@ -38,7 +68,9 @@ std::unique_ptr<Connection> Client::take_idle(const std::string& key) {
   while (!list.empty()) {
     std::unique_ptr<Connection> c = std::move(list.back());
     list.pop_back();
-    if (now - c->idle_since < options_.idle_timeout) {
+    // Bytes or EOF on an idle connection: the backend closed it or sent more than it framed.
+    if (now - c->idle_since < options_.idle_timeout &&
+        idle_socket_clean(c->stream.socket().native_handle())) {
       c->reused = true;
       return c;
     }
@@ -46,15 +78,17 @@ std::unique_ptr<Connection> Client::take_idle(const std::string& key) {
   return nullptr;
 }
 
-asio::awaitable<std::pair<error_code, asio::ip::tcp::resolver::results_type>> Client::resolve(const Target& target) {
+asio::awaitable<std::pair<error_code, asio::ip::tcp::resolver::results_type>> Client::resolve(
+    const Target& target) {
   const std::string& key = target.key;
   const auto now = Clock::now();
-  if (auto it = dns_.find(key); it != dns_.end() && it->second.expires > now) co_return std::pair{error_code{}, it->second.results};
+  if (auto it = dns_.find(key); it != dns_.end() && it->second.expires > now)
+    co_return std::pair{error_code{}, it->second.results};
   error_code ec;
   auto address = asio::ip::make_address(target.host, ec);
   if (!ec) {
-    auto results = asio::ip::tcp::resolver::results_type::create(asio::ip::tcp::endpoint(address, target.port),
-                                                                target.host, std::to_string(target.port));
+    auto results = asio::ip::tcp::resolver::results_type::create(
+        asio::ip::tcp::endpoint(address, target.port), target.host, std::to_string(target.port));
     dns_[key] = {results, Clock::time_point::max()};
     co_return std::pair{error_code{}, results};
   }
@@ -63,12 +97,11 @@ asio::awaitable<std::pair<error_code, asio::ip::tcp::resolver::results_type>> Cl
   co_return std::pair{rec, results};
 }
 
-asio::awaitable<std::pair<error_code, std::unique_ptr<Connection>>> Client::connect(const Target& target,
-                                                                                    const std::string& key,
-                                                                                    Clock::time_point deadline) {
+asio::awaitable<std::pair<error_code, std::unique_ptr<Connection>>> Client::connect(
+    const Target& target, const std::string& key, Clock::time_point deadline) {
   auto [ec, results] = co_await resolve(target);
   if (ec) co_return std::pair{ec, nullptr};
-  auto conn = std::make_unique<Connection>(executor_);
+  auto conn = std::make_unique<Connection>(executor_, options_.max_response_header_bytes + kReadSlack);
   conn->pool_key = key;
   conn->stream.expires_at(deadline);
   auto [cec, endpoint] = co_await conn->stream.async_connect(results, use_tuple);
@@ -77,8 +110,9 @@ asio::awaitable<std::pair<error_code, std::unique_ptr<Connection>>> Client::conn
   co_return std::pair{error_code{}, std::move(conn)};
 }
 
-asio::awaitable<error_code> Client::send(const Target& target, std::string_view request_head, std::string_view body,
-                                         Clock::time_point deadline, Exchange& out, bool head_request) {
+asio::awaitable<error_code> Client::send(const Target& target, std::string_view request_head,
+                                         std::string_view body, Clock::time_point deadline, Exchange& out,
+                                         bool head_request) {
   const std::string& key = target.key;
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::unique_ptr<Connection> conn = take_idle(key);
@@ -96,9 +130,26 @@ asio::awaitable<error_code> Client::send(const Target& target, std::string_view 
     if (head_request) parser->skip(true);
     error_code rec = wec;
     if (!wec) {
+      // Backends that leave Nagle on (Python's http.server, many frameworks) write the head and the
+      // body separately; the body then waits for our ACK of the head, which delayed ACK holds for
+      // ~40 ms on a reused connection. Quick-ack the response instead.
+      int one = 1;
+      ::setsockopt(conn->stream.socket().native_handle(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+    }
+    // Interim 1xx responses (e.g. 100 Continue to a forwarded Expect) precede the real one: skip
+    // them, or the gateway would relay a 1xx as final and the real response would poison the pool.
+    for (int interim = 0; !rec; ++interim) {
       auto [ec, n] = co_await http::async_read_header(conn->stream, conn->buffer, *parser, use_tuple);
       rec = ec;
+      const unsigned status = parser->get().result_int();
+      if (rec || status < 100 || status >= 200 || status == 101) break;
+      if (interim == 8) rec = http::error::bad_status;  // an endless stream of 1xx
+      parser = &out.new_parser();
+      parser->header_limit(static_cast<std::uint32_t>(options_.max_response_header_bytes));
+      parser->body_limit(boost::none);
+      if (head_request) parser->skip(true);
     }
+    if (!rec) rec = check_response_head(parser->get().result_int());
     if (rec) {
       const bool nothing_received = conn->buffer.size() == 0 && !parser->got_some();
       if (conn->reused && attempt == 0 && nothing_received && stale_connection_error(rec)) continue;
@@ -111,14 +162,16 @@ asio::awaitable<error_code> Client::send(const Target& target, std::string_view 
   co_return asio::error::connection_aborted;
 }
 
-asio::awaitable<std::pair<error_code, std::size_t>> Client::read_body_chunk(Exchange& ex, char* data, std::size_t size,
+asio::awaitable<std::pair<error_code, std::size_t>> Client::read_body_chunk(Exchange& ex, char* data,
+                                                                            std::size_t size,
                                                                             Clock::time_point deadline) {
   auto& body = ex.parser->get().body();
   ex.connection->stream.expires_at(deadline);
   while (!ex.parser->is_done()) {
     body.data = data;
     body.size = size;
-    auto [ec, n] = co_await http::async_read_some(ex.connection->stream, ex.connection->buffer, *ex.parser, use_tuple);
+    auto [ec, n] =
+        co_await http::async_read_some(ex.connection->stream, ex.connection->buffer, *ex.parser, use_tuple);
     if (ec == http::error::need_buffer) ec = {};
     const std::size_t got = size - body.size;
     if (ec) co_return std::pair{ec, got};
@@ -129,7 +182,10 @@ asio::awaitable<std::pair<error_code, std::size_t>> Client::read_body_chunk(Exch
 
 asio::awaitable<error_code> Client::read_body(Exchange& ex, std::string& out, std::size_t limit,
                                               Clock::time_point deadline) {
-  if (auto len = ex.content_length(); len && *len <= limit) out.reserve(out.size() + *len);
+  if (auto len = ex.content_length()) {
+    if (*len > limit) co_return http::error::body_limit;  // refuse before reading a byte of it
+    out.reserve(out.size() + *len);
+  }
   char chunk[16384];
   while (!ex.done()) {
     auto [ec, n] = co_await read_body_chunk(ex, chunk, sizeof chunk, deadline);
@@ -142,6 +198,7 @@ asio::awaitable<error_code> Client::read_body(Exchange& ex, std::string& out, st
 
 void Client::finish(Exchange& ex) {
   if (!ex.connection) return;
+  if (const auto now = Clock::now(); now - last_sweep_ >= std::chrono::seconds(1)) sweep(now);
   // Leftover bytes after a complete response mean broken framing: never reuse such a connection.
   if (ex.parser && ex.parser->is_done() && ex.parser->keep_alive() && ex.connection->buffer.size() == 0) {
     auto& list = idle_[ex.connection->pool_key];

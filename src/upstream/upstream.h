@@ -3,6 +3,12 @@
 // keep-alive response. Not thread-safe by design: one Client per worker io_context.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -12,13 +18,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/buffer_body.hpp>
-#include <boost/beast/http/parser.hpp>
 
 namespace gw::upstream {
 
@@ -37,21 +36,28 @@ struct Options {
 
 struct Target {
   Target() = default;
-  Target(std::string h, std::uint16_t p) : host(std::move(h)), port(p), key(host + ":" + std::to_string(port)) {}
+  Target(std::string h, std::uint16_t p)
+      : host(std::move(h)), port(p), key(host + ":" + std::to_string(port)) {}
   std::string host;  // DNS name or IP literal
   std::uint16_t port = 80;
-  std::string key;   // "host:port": the pool and DNS cache key
+  std::string key;  // "host:port": the pool and DNS cache key
 };
 
 class Connection {
  public:
-  explicit Connection(asio::any_io_executor ex) : stream(ex) {}
+  // max_buffer bounds what one response can make us hold (e.g. an endless chunk extension).
+  Connection(asio::any_io_executor ex, std::size_t max_buffer) : stream(ex), buffer(max_buffer) {}
   beast::tcp_stream stream;
   beast::flat_buffer buffer;
   std::string pool_key;
   Clock::time_point idle_since{};
   bool reused = false;
 };
+
+// Refuses response heads the gateway must not relay: status outside 100..999 semantics we can
+// honour (a 101 to a request that never asked to upgrade, or < 100). 1xx interim responses are
+// skipped by Client::send and never reach this.
+error_code check_response_head(unsigned status);
 
 // An exchange in progress: the response head is parsed; the body is read with read_body_chunk.
 using FieldAllocator = std::pmr::polymorphic_allocator<char>;
@@ -60,6 +66,9 @@ using ResponseParser = http::response_parser<http::buffer_body, FieldAllocator>;
 class Exchange {
  public:
   Exchange() : arena_(arena_bytes_, sizeof arena_bytes_) {}
+  // The parser's fields live in arena_, which is declared (so destroyed) first: drop the parser
+  // before it. Found by fuzz_upstream_response: heads over 2 KiB were read after free.
+  ~Exchange() { parser.reset(); }
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
   std::unique_ptr<Connection> connection;
@@ -72,7 +81,9 @@ class Exchange {
     return *parser;
   }
 
-  const http::response_header<http::basic_fields<FieldAllocator>>& head() const { return parser->get().base(); }
+  const http::response_header<http::basic_fields<FieldAllocator>>& head() const {
+    return parser->get().base();
+  }
   unsigned status() const { return parser->get().result_int(); }
   bool done() const { return parser->is_done(); }
   std::optional<std::uint64_t> content_length() const {
@@ -93,13 +104,15 @@ class Client {
   Client(asio::any_io_executor executor, Options options);
   ~Client();
 
-  // Sends `request_head` (a complete request head, Host included, ending in CRLFCRLF) and `body`, and reads the response head. A failure on a reused pooled connection before any
-  // response byte arrives is retried once on a fresh connection.
+  // Sends `request_head` (a complete request head, Host included, ending in CRLFCRLF) and `body`, and reads
+  // the response head. A failure on a reused pooled connection before any response byte arrives is retried
+  // once on a fresh connection.
   asio::awaitable<error_code> send(const Target& target, std::string_view request_head, std::string_view body,
                                    Clock::time_point deadline, Exchange& out, bool head_request = false);
 
   // Reads the next piece of the body into [data, data+size); returns bytes read (0 + done() at end).
-  asio::awaitable<std::pair<error_code, std::size_t>> read_body_chunk(Exchange& ex, char* data, std::size_t size,
+  asio::awaitable<std::pair<error_code, std::size_t>> read_body_chunk(Exchange& ex, char* data,
+                                                                      std::size_t size,
                                                                       Clock::time_point deadline);
 
   // Reads the remaining body into `out` (up to `limit` bytes; http::error::body_limit past it).
@@ -110,6 +123,12 @@ class Client {
   void finish(Exchange& ex);
 
   std::size_t idle_connections() const;
+  // Drops idle connections that expired or that the backend closed; returns how many.
+  std::size_t sweep_idle() { return sweep(Clock::now()); }
+
+  // Whether an idle pooled socket is still clean: no unsolicited bytes (a desynchronised or
+  // smuggled response) and no EOF from the backend. One non-blocking MSG_PEEK.
+  static bool idle_socket_clean(int fd);
 
  private:
   asio::awaitable<std::pair<error_code, std::unique_ptr<Connection>>> connect(const Target& target,
@@ -128,6 +147,10 @@ class Client {
   asio::ip::tcp::resolver resolver_;
   std::unordered_map<std::string, std::deque<std::unique_ptr<Connection>>> idle_;
   std::unordered_map<std::string, DnsEntry> dns_;
+  // Drops idle connections past idle_timeout or closed by the backend, at most once a second
+  // (from finish), so their descriptors do not wait for the next request to that very host.
+  std::size_t sweep(Clock::time_point now);
+  Clock::time_point last_sweep_{};
 };
 
 }  // namespace gw::upstream

@@ -107,7 +107,58 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(302, "", "text/plain", extra={"Location": "/loop"})
         if p == "/array":
             return self._send(200, "[1,2,3]")
+        if self._faulty(p):
+            return
         self._send(404, "404 page not found\n", "text/plain; charset=utf-8")
+
+    def _raw(self, data):
+        self.wfile.write(data)
+        self.wfile.flush()
+
+    def _faulty(self, p):
+        evil = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{"evil":true}'
+        if p == "/hang":
+            self.rfile.read(1)  # returns when the gateway gives up and closes
+            self.close_connection = True
+        elif p == "/resetmid":
+            self._raw(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1048576\r\n\r\n")
+            self._raw(b'{"a":"' + b"x" * 65536)
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            self.close_connection = True
+        elif p == "/clte":
+            self._raw(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      b"7\r\n{\"a\":1}\r\n0\r\n\r\n")
+        elif p == "/badchunk":
+            self._raw(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      b"0x7\r\n{\"a\":1}\r\n0\r\n\r\n")
+            self.close_connection = True
+        elif p == "/chunkext":
+            self._raw(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7;x=")
+            try:
+                for _ in range(64):
+                    self._raw(b"a" * 65536)
+            except OSError:
+                pass
+            self.close_connection = True
+        elif p == "/desync":
+            self._raw(b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{"a":1}')
+            time.sleep(0.1)
+            self._raw(evil)
+        elif p == "/long":
+            self._raw(b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{"a":1}' + evil)
+        elif p == "/continue":
+            self._raw(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self._send(200, '{"continued":true}')
+        elif p == "/switch":
+            self._raw(b"HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: evil\r\n\r\n")
+            self.close_connection = True
+        elif p == "/hopbyhop":
+            self._send(200, '{"hop":true}', extra={"Connection": "X-Hop, keep-alive", "X-Hop": "secret",
+                                                  "Keep-Alive": "timeout=5", "Proxy-Authenticate": "Basic",
+                                                  "X-Visible": "yes"})
+        else:
+            return False
+        return True
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 

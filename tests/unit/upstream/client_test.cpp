@@ -1,0 +1,338 @@
+// The pooled client against a scripted in-process backend: bad framing is an error, and a
+// connection that carried one never goes back to the pool.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <functional>
+
+#include "upstream/upstream.h"
+
+namespace {
+
+using namespace gw::upstream;
+using namespace std::chrono_literals;
+using tcp = asio::ip::tcp;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// Accepts connections on 127.0.0.1 and runs `script(socket, connection_index)` on each.
+class FakeBackend {
+ public:
+  using Script = std::function<asio::awaitable<void>(tcp::socket&, int)>;
+  FakeBackend(asio::io_context& io, Script script)
+      : acceptor_(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), script_(std::move(script)) {
+    asio::co_spawn(io, accept(), asio::detached);
+  }
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  int connections = 0;
+
+ private:
+  asio::awaitable<void> accept() {
+    while (true) {
+      auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
+      if (ec) co_return;
+      asio::co_spawn(acceptor_.get_executor(), serve(std::move(socket), connections++), asio::detached);
+    }
+  }
+  asio::awaitable<void> serve(tcp::socket socket, int index) { co_await script_(socket, index); }
+  tcp::acceptor acceptor_;
+  Script script_;
+};
+
+asio::awaitable<void> read_head(tcp::socket& s, std::string& buf) {
+  co_await asio::async_read_until(s, asio::dynamic_buffer(buf), "\r\n\r\n", use_tuple);
+  buf.erase(0, buf.find("\r\n\r\n") + 4);
+}
+
+asio::awaitable<void> write(tcp::socket& s, std::string_view bytes) {
+  co_await asio::async_write(s, asio::buffer(bytes), use_tuple);
+}
+
+asio::awaitable<void> sleep(std::chrono::milliseconds d) {
+  asio::steady_timer t(co_await asio::this_coro::executor, d);
+  co_await t.async_wait(use_tuple);
+}
+
+// Waits for the peer to close, so a script does not close first.
+asio::awaitable<void> hold(tcp::socket& s) {
+  char c[256];
+  while (true) {
+    auto [ec, n] = co_await s.async_read_some(asio::buffer(c), use_tuple);
+    if (ec) co_return;
+  }
+}
+
+struct Result {
+  error_code send;
+  error_code body;
+  unsigned status = 0;
+  std::string data;
+};
+
+constexpr std::string_view kRequest = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+
+asio::awaitable<Result> fetch(Client& client, std::uint16_t port, std::chrono::milliseconds timeout = 2s) {
+  Result r;
+  Exchange ex;
+  auto deadline = Clock::now() + timeout;
+  r.send = co_await client.send(Target("127.0.0.1", port), kRequest, {}, deadline, ex);
+  if (!r.send) {
+    r.status = ex.status();
+    r.body = co_await client.read_body(ex, r.data, 1 << 20, deadline);
+    client.finish(ex);
+  }
+  co_return r;
+}
+
+// Runs `test` to completion on a fresh io_context with a client and a scripted backend.
+void run(FakeBackend::Script script, std::function<asio::awaitable<void>(Client&, FakeBackend&)> test,
+         Options options = {}) {
+  asio::io_context io;
+  FakeBackend backend(io, std::move(script));
+  Client client(io.get_executor(), options);
+  bool finished = false;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await test(client, backend);
+        finished = true;
+        io.stop();
+      },
+      asio::detached);
+  io.run_for(10s);
+  EXPECT_TRUE(finished);
+}
+
+TEST(UpstreamClient, PoolsAFinishedKeepAliveConnection) {
+  run(
+      [](tcp::socket& s, int) -> asio::awaitable<void> {
+        std::string buf;
+        for (int i = 0; i < 2; ++i) {
+          co_await read_head(s, buf);
+          co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        }
+        co_await hold(s);
+      },
+      [](Client& c, FakeBackend& b) -> asio::awaitable<void> {
+        auto r = co_await fetch(c, b.port());
+        EXPECT_EQ(r.data, "ok");
+        EXPECT_EQ(c.idle_connections(), 1u);
+        auto again = co_await fetch(c, b.port());
+        EXPECT_EQ(again.data, "ok");
+        EXPECT_EQ(b.connections, 1);
+      });
+}
+
+TEST(UpstreamClient, SkipsInterimResponses) {
+  run(
+      [](tcp::socket& s, int) -> asio::awaitable<void> {
+        std::string buf;
+        co_await read_head(s, buf);
+        co_await write(s,
+                       "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+                       "HTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\ndone");
+        co_await hold(s);
+      },
+      [](Client& c, FakeBackend& b) -> asio::awaitable<void> {
+        auto r = co_await fetch(c, b.port());
+        EXPECT_FALSE(r.send) << r.send.message();
+        EXPECT_EQ(r.status, 201u);
+        EXPECT_EQ(r.data, "done");
+      });
+}
+
+// Each of these must be an error, and the connection must not be pooled.
+void expect_refused(std::string response, bool error_on_send) {
+  run(
+      [response](tcp::socket& s, int) -> asio::awaitable<void> {
+        std::string buf;
+        co_await read_head(s, buf);
+        co_await write(s, response);
+        co_await hold(s);
+      },
+      [&](Client& c, FakeBackend& b) -> asio::awaitable<void> {
+        auto r = co_await fetch(c, b.port(), 1s);
+        if (error_on_send)
+          EXPECT_TRUE(r.send) << response;
+        else
+          EXPECT_TRUE(r.send || r.body) << response;
+        EXPECT_NE(r.send, boost::beast::error::timeout)
+            << "refused on sight, not by the deadline: " << response;
+        EXPECT_EQ(c.idle_connections(), 0u) << response;
+      });
+}
+
+TEST(UpstreamClient, BadFramingIsAnErrorAndNotPooled) {
+  expect_refused(
+      "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", true);
+  expect_refused("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok", true);
+  expect_refused("HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\nok", true);
+  expect_refused("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", true);
+  expect_refused("HTTP/1.1 000 Zero\r\nContent-Length: 0\r\n\r\n", true);
+  expect_refused(std::string("HTTP/1.1 200 OK\r\nX: a\0b\r\nContent-Length: 0\r\n\r\n", 46), true);
+  expect_refused("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nok\r\n0\r\n\r\n", false);
+  expect_refused("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXX0\r\n\r\n", false);
+  expect_refused("this is not http\r\n\r\n", true);
+}
+
+// Regression (fuzz_upstream_response): a 204 with a Content-Length has no body; the next
+// response on the same connection must still parse.
+TEST(UpstreamClient, NoContentWithContentLengthHasNoBody) {
+  run(
+      [](tcp::socket& s, int) -> asio::awaitable<void> {
+        std::string buf;
+        co_await read_head(s, buf);
+        co_await write(s, "HTTP/1.1 204 No Content\r\nContent-Length: 7\r\n\r\n");
+        co_await read_head(s, buf);
+        co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        co_await hold(s);
+      },
+      [](Client& c, FakeBackend& b) -> asio::awaitable<void> {
+        auto first = co_await fetch(c, b.port());
+        EXPECT_EQ(first.status, 204u);
+        EXPECT_EQ(first.data, "");
+        auto second = co_await fetch(c, b.port());
+        EXPECT_EQ(second.status, 200u);
+        EXPECT_EQ(second.data, "ok");
+        EXPECT_EQ(b.connections, 1);
+      });
+}
+
+// Regression (fuzz_upstream_response, ASan): a head larger than the exchange's inline arena
+// spills to the heap; destroying the exchange used to free that before the parser's fields.
+TEST(UpstreamClient, LargeResponseHeadOutlivesNothing) {
+  run(
+      [](tcp::socket& s, int) -> asio::awaitable<void> {
+        std::string buf;
+        co_await read_head(s, buf);
+        std::string head = "HTTP/1.1 200 OK\r\n";
+        for (int i = 0; i < 100; ++i)
+          head += "X-Field-" + std::to_string(i) + ": " + std::string(60, 'v') + "\r\n";
+        co_await write(s, head + "Content-Length: 2\r\n\r\nok");
+        co_await hold(s);
+      },
+      [](Client& c, FakeBackend& b) -> asio::awaitable<void> {
+        Exchange ex;
+        auto ec = co_await c.send(Target("127.0.0.1", b.port()), kRequest, {}, Clock::now() + 2s, ex);
+        EXPECT_FALSE(ec);
+        EXPECT_EQ(ex.head()["X-Field-99"], std::string(60, 'v'));
+        std::string body;
+        co_await c.read_body(ex, body, 100, Clock::now() + 2s);
+        EXPECT_EQ(body, "ok");
+      });  // ~Exchange here: ASan flags the old member order
+}
+
+TEST(UpstreamClient, ShortBodyIsAnError) {
+  run(
+      [](tcp::socket& s, int) -> asio::awaitable<void> {
+        std::string buf;
+        co_await read_head(s, buf);
+        co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nok");
+        s.close();
+      },
+      [](Client& c, FakeBackend& b) -> asio::awaitable<void> {
+        auto r = co_await fetch(c, b.port());
+        EXPECT_EQ(r.body, boost::beast::http::error::partial_message);
+        EXPECT_EQ(c.idle_connections(), 0u);
+      });
+}
+
+TEST(UpstreamClient, LateBytesOnAnIdleConnectionAreNeverReadAsTheNextResponse) {
+  // The backend frames 2 bytes, then "answers" a request nobody sent: a desync. The next request
+  // must not get the smuggled response.
+  run(
+      [](tcp::socket& s, int index) -> asio::awaitable<void> {
+        std::string buf;
+        co_await read_head(s, buf);
+        if (index == 0) {
+          co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+          co_await sleep(50ms);
+          co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil");
+        } else {
+          co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood");
+        }
+        co_await hold(s);
+      },
+      [](Client& c, FakeBackend& b) -> asio::awaitable<void> {
+        auto first = co_await fetch(c, b.port());
+        EXPECT_EQ(first.data, "ok");
+        EXPECT_EQ(c.idle_connections(), 1u);
+        co_await sleep(150ms);
+        auto second = co_await fetch(c, b.port());
+        EXPECT_EQ(second.data, "good");
+        EXPECT_EQ(b.connections, 2);
+      });
+}
+
+TEST(UpstreamClient, EndlessChunkExtensionIsBounded) {
+  Options o;
+  o.max_response_header_bytes = 4096;
+  run(
+      [](tcp::socket& s, int) -> asio::awaitable<void> {
+        std::string buf;
+        co_await read_head(s, buf);
+        co_await write(s, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=");
+        const std::string more(64 << 10, 'a');
+        for (int i = 0; i < 64; ++i) {
+          auto [ec, n] = co_await asio::async_write(s, asio::buffer(more), use_tuple);
+          if (ec) co_return;
+        }
+        co_await hold(s);
+      },
+      [](Client& c, FakeBackend& b) -> asio::awaitable<void> {
+        auto start = Clock::now();
+        auto r = co_await fetch(c, b.port(), 3s);
+        EXPECT_TRUE(r.body);
+        EXPECT_NE(r.body, boost::beast::error::timeout) << "must stop at the buffer bound, not the deadline";
+        EXPECT_LT(Clock::now() - start, 2s);
+        EXPECT_EQ(c.idle_connections(), 0u);
+      },
+      o);
+}
+
+TEST(UpstreamClient, SweepDropsIdleConnectionsTheBackendClosed) {
+  run(
+      [](tcp::socket& s, int) -> asio::awaitable<void> {
+        std::string buf;
+        co_await read_head(s, buf);
+        co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        s.close();  // keep-alive promised, then closed: the pooled fd must not linger
+      },
+      [](Client& c, FakeBackend& b) -> asio::awaitable<void> {
+        co_await fetch(c, b.port());
+        EXPECT_EQ(c.idle_connections(), 1u);
+        co_await sleep(50ms);
+        EXPECT_EQ(c.sweep_idle(), 1u);
+        EXPECT_EQ(c.idle_connections(), 0u);
+      });
+}
+
+TEST(UpstreamClient, IdleSocketCleanliness) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  EXPECT_TRUE(Client::idle_socket_clean(fds[0]));
+  ASSERT_EQ(::write(fds[1], "x", 1), 1);
+  EXPECT_FALSE(Client::idle_socket_clean(fds[0])) << "unsolicited bytes";
+  char c;
+  ASSERT_EQ(::read(fds[0], &c, 1), 1);
+  ::close(fds[1]);
+  EXPECT_FALSE(Client::idle_socket_clean(fds[0])) << "EOF";
+  ::close(fds[0]);
+}
+
+TEST(UpstreamClient, CheckResponseHead) {
+  EXPECT_TRUE(check_response_head(0));
+  EXPECT_TRUE(check_response_head(99));
+  EXPECT_TRUE(check_response_head(101));
+  EXPECT_FALSE(check_response_head(200));
+  EXPECT_FALSE(check_response_head(599));
+}
+
+}  // namespace

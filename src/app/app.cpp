@@ -37,6 +37,10 @@ Environment:
   KRAKEND_<KEY>             override a top-level config key (e.g. KRAKEND_PORT=9000)
   GATEWAY_HOST_OVERRIDES    name:port=host:port,... rewrites backend hosts (local runs)
   GATEWAY_WORKERS           worker threads (default: number of cores)
+  GATEWAY_MAX_CONNECTIONS   client connections at once (default 100000)
+  GATEWAY_MAX_URI_BYTES     longest request-target before 414 (default 8192)
+  DD_TRACE_ENABLED=true     Datadog traces to DD_AGENT_HOST:DD_TRACE_AGENT_PORT or DD_TRACE_AGENT_URL
+  DD_LOGS_INJECTION=true    dd.trace_id / dd.span_id in every log line
 )";
 
 struct Args {

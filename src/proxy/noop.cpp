@@ -95,8 +95,11 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
     }
     body_bytes = have;
     finish(status, false, false, length ? static_cast<std::int64_t>(*length) : -1);
-    std::string response = server::response_head(ex.worker, status, lines, no_body && !length ? -2 : static_cast<long long>(have), ex.keep_alive);
-    if (no_body && !length) response.erase(response.find("Transfer-Encoding: chunked\r\n"), 28);
+    // 1xx/204 never carry Content-Length; 304 and HEAD keep the backend's (the size the body would have).
+    long long framing = static_cast<long long>(have);
+    if (status < 200 || status == 204) framing = server::kNoFraming;
+    else if (no_body) framing = length ? static_cast<long long>(*length) : server::kNoFraming;
+    std::string response = server::response_head(ex.worker, status, lines, framing, ex.keep_alive);
     w.client.finish(up);
     std::array<asio::const_buffer, 2> out{asio::buffer(response), asio::buffer(buffer.data(), client_head ? 0 : have)};
     auto [wec, wn] = co_await asio::async_write(ex.stream, out, use_tuple);
@@ -106,9 +109,10 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
 
   const bool chunked = !length;
   if (chunked && ex.request.version() < 11) ex.keep_alive = false;  // HTTP/1.0: close-delimited body
-  std::string response_head = server::response_head(ex.worker, status, lines,
-                                                     length ? static_cast<long long>(*length) : -1, ex.keep_alive);
-  if (chunked && ex.request.version() < 11) response_head.erase(response_head.find("Transfer-Encoding: chunked\r\n"), 28);
+  const long long framing = length                         ? static_cast<long long>(*length)
+                            : ex.request.version() >= 11 ? server::kChunked
+                                                         : server::kNoFraming;
+  std::string response_head = server::response_head(ex.worker, status, lines, framing, ex.keep_alive);
   auto [hec, hn] = co_await asio::async_write(ex.stream, asio::buffer(response_head), use_tuple);
   if (hec) co_return false;
   if (client_head) co_return false;  // the backend body is not read: drop both connections

@@ -174,7 +174,7 @@ std::string response_head(Worker& worker, unsigned status, std::string_view head
     head += "Content-Length: ";
     head += std::to_string(body_size);
     head += "\r\n";
-  } else {
+  } else if (body_size == kChunked) {
     head += "Transfer-Encoding: chunked\r\n";
   }
   if (!keep_alive) head += "Connection: close\r\n";
@@ -188,13 +188,8 @@ asio::awaitable<bool> write_response(Exchange& ex, unsigned status, std::string_
   // 1xx/204/304 carry no body and no Content-Length.
   const bool bodiless = status < 200 || status == 204 || status == 304;
   std::string head = response_head(ex.worker, status, header_lines,
-                                   bodiless ? -2 : static_cast<long long>(body.size()), ex.keep_alive);
-  if (bodiless) {
-    // response_head wrote "Transfer-Encoding: chunked" for a negative size: drop it.
-    auto pos = head.find("Transfer-Encoding: chunked\r\n");
-    head.erase(pos, 28);
-    body = {};
-  }
+                                   bodiless ? kNoFraming : static_cast<long long>(body.size()), ex.keep_alive);
+  if (bodiless) body = {};
   if (ex.request.method() == http::verb::head) body = {};
   ex.status = static_cast<int>(status);
   ex.stream.expires_after(std::chrono::seconds(60));

@@ -117,8 +117,11 @@ class Server {
 std::string_view reason(unsigned status);
 
 // Builds "HTTP/1.1 <status> <reason>\r\n" + Date + the given header lines (each "Name: value\r\n")
-// + Content-Length (when body_size >= 0) or Transfer-Encoding: chunked + Connection: close when
-// !keep_alive, then "\r\n".
+// + the body framing + Connection: close when !keep_alive, then "\r\n". body_size >= 0 writes
+// Content-Length; kChunked writes Transfer-Encoding: chunked; kNoFraming writes neither (1xx, 204,
+// or an HTTP/1.0 body delimited by closing the connection).
+constexpr long long kChunked = -1;
+constexpr long long kNoFraming = -2;
 std::string response_head(Worker& worker, unsigned status, std::string_view header_lines, long long body_size,
                           bool keep_alive);
 

@@ -111,6 +111,12 @@ TEST_F(Gateway, NoOpPassesStatusHeadersAndBody) {
   Response s = get("/noop-status/418");
   EXPECT_EQ(s.status, 418);
   EXPECT_EQ(s.body, R"({"status": 418})");
+  // RFC 9110: a 204 carries no Content-Length, whatever the backend sent.
+  Response nc = get("/noop-status/204");
+  EXPECT_EQ(nc.status, 204);
+  EXPECT_FALSE(nc.has("content-length"));
+  EXPECT_FALSE(nc.has("transfer-encoding"));
+  EXPECT_EQ(get("/noop-status/200").status, 200) << "the connection after a 204 still works";
 }
 
 TEST_F(Gateway, NoOpForwardsRequestBody) {

@@ -212,8 +212,10 @@ TEST(Metrics, ConcurrentRecordingWhileScraping) {
   }
   double last = 0;
   int scrapes = 0;
+  // do/while: on a loaded machine the workers may finish before this thread is first scheduled,
+  // and the test must still scrape at least once (it did not, once, under ctest -j2).
   std::thread scraper([&] {
-    while (!done.load()) {
+    do {
       Exposition e = parse_exposition(m.scrape());
       double count = e.value("http_server_duration_count", {{"http_route", "/api/valid"}});
       double inf = e.value("http_server_duration_bucket", {{"http_route", "/api/valid"}, {"le", "+Inf"}});
@@ -221,7 +223,7 @@ TEST(Metrics, ConcurrentRecordingWhileScraping) {
       EXPECT_EQ(count, inf);
       last = count;
       ++scrapes;
-    }
+    } while (!done.load());
   });
   for (auto& w : workers) w.join();
   done = true;

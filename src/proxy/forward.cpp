@@ -32,13 +32,6 @@ void append_canonical(std::string& out, std::string_view name) {
   }
 }
 
-int hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Go's url.QueryUnescape; false on a bad escape.
 bool query_unescape(std::string_view in, std::string& out) {
   out.clear();
@@ -48,7 +41,7 @@ bool query_unescape(std::string_view in, std::string& out) {
       out += ' ';
     } else if (c == '%') {
       if (i + 2 >= in.size()) return false;
-      int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
+      int hi = router::hex_digit(in[i + 1]), lo = router::hex_digit(in[i + 2]);
       if (hi < 0 || lo < 0) return false;
       out += static_cast<char>(hi * 16 + lo);
       i += 2;

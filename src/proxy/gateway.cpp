@@ -26,13 +26,6 @@ std::string go_time_now(std::chrono::steady_clock::time_point started) {
 
 bool contains_any(std::string_view s, std::string_view chars) { return s.find_first_of(chars) != std::string_view::npos; }
 
-int hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // "." or ".." as a whole value or between '\\' / ';' ("..;" is ".." to Tomcat, '\\' is '/' to some
 // servers): substituted into url_pattern it would climb the backend's path.
 bool dot_segment(std::string_view v) {
@@ -50,7 +43,7 @@ bool dot_segment(std::string_view v) {
 std::optional<std::string> bad_param(std::string_view v) {
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (v[i] != '%') continue;
-    if (i + 2 >= v.size() || hex(v[i + 1]) < 0 || hex(v[i + 2]) < 0)
+    if (i + 2 >= v.size() || router::hex_digit(v[i + 1]) < 0 || router::hex_digit(v[i + 2]) < 0)
       return "error: invalid URL escape \"" + std::string(v.substr(i, std::min<std::size_t>(3, v.size() - i))) + "\"";
     return std::string("error: encoded url params");
   }

@@ -43,13 +43,6 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-int hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 struct Walker {
   const std::vector<std::string_view>& segments;
   bool case_insensitive;
@@ -238,6 +231,13 @@ std::string clean_path(std::string_view p) {
   return out;
 }
 
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 bool percent_decode(std::string_view in, std::string& out) {
   out.clear();
   out.reserve(in.size());
@@ -247,7 +247,7 @@ bool percent_decode(std::string_view in, std::string& out) {
       continue;
     }
     if (i + 2 >= in.size()) return false;
-    int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
+    int hi = hex_digit(in[i + 1]), lo = hex_digit(in[i + 2]);
     if (hi < 0 || lo < 0) return false;
     out += static_cast<char>(hi * 16 + lo);
     i += 2;

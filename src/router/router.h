@@ -70,6 +70,9 @@ class Router {
 // Go's path.Clean semantics for the fixed-path redirect: collapses "//", resolves "." and "..".
 std::string clean_path(std::string_view path);
 
+// Value of a hex digit, or -1: shared by every percent-decoder on the request path.
+int hex_digit(char c);
+
 // Percent-decodes a URL path (not '+'); false on an invalid escape.
 bool percent_decode(std::string_view in, std::string& out);
 

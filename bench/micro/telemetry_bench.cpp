@@ -58,15 +58,16 @@ void BM_Trace(benchmark::State& state) {
   std::size_t sink = 0;
   for (auto _ : state) {
     // gateway.cpp handle(): server span
-    Trace trace = tracer.start_trace(extract(cfg.propagation, PropagationHeaders{}), "api-gateway.request", "",
-                                     "web", now_unix_ns());
+    Trace trace = tracer.start_trace(extract(cfg.propagation, PropagationHeaders{}), "api-gateway.request",
+                                     "", "web", now_unix_ns());
     // observe.cpp ProxyObservation
     std::size_t proxy = tracer.start_span(trace, 0, "krakend.proxy", r.route, "", now_unix_ns());
     // observe.cpp BackendObservation + RequestScope::propagation
     std::string resource;
     resource.reserve(r.method.size() + 1 + r.normalized.size());
     resource.append(r.method).append(1, ' ').append(r.normalized);
-    std::size_t span = tracer.start_span(trace, proxy, "http.request", std::move(resource), "http", now_unix_ns());
+    std::size_t span =
+        tracer.start_span(trace, proxy, "http.request", std::move(resource), "http", now_unix_ns());
     std::string lines;
     lines.reserve(320);
     tracer.inject_lines(trace, span, lines);
@@ -76,7 +77,8 @@ void BM_Trace(benchmark::State& state) {
       s.set_meta("span.kind", "client");
       s.set_meta("http.method", r.method);
       const std::size_t path_start = head.find(' ') + 1;
-      const std::string_view path = std::string_view(head).substr(path_start, head.find(' ', path_start) - path_start);
+      const std::string_view path =
+          std::string_view(head).substr(path_start, head.find(' ', path_start) - path_start);
       std::string url;
       url.reserve(7 + authority.size() + path.size());
       url.append("http://").append(authority).append(path);

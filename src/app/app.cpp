@@ -73,7 +73,8 @@ Args parse_args(int argc, char** argv) {
       if (auto v = value("--port")) {
         char* end = nullptr;
         long p = std::strtol(v->c_str(), &end, 10);
-        if (v->empty() || *end || p < 0 || p > 65535) a.error = "invalid argument \"" + *v + "\" for \"-p, --port\"";
+        if (v->empty() || *end || p < 0 || p > 65535)
+          a.error = "invalid argument \"" + *v + "\" for \"-p, --port\"";
         a.port = static_cast<int>(p);
       }
     } else if (arg == "-d" || arg == "--debug" || arg == "-dd" || arg == "-ddd") {
@@ -96,7 +97,8 @@ std::shared_ptr<const config::Service> load(const Args& a) {
 
 int check(const Args& a) {
   if (a.config.empty()) {
-    std::cerr << "Please, provide the path to the configuration file with --config or see all the options with --help\n";
+    std::cerr << "Please, provide the path to the configuration file with --config or see all the options "
+                 "with --help\n";
     return 1;
   }
   std::cerr << "Parsing configuration file: " << a.config << "\n";
@@ -114,7 +116,8 @@ int check(const Args& a) {
 
 int run(const Args& a) {
   if (a.config.empty()) {
-    std::cerr << "Please, provide the path to the configuration file with --config or see all the options with --help\n";
+    std::cerr << "Please, provide the path to the configuration file with --config or see all the options "
+                 "with --help\n";
     return 1;
   }
   // Keep freed heap for reuse: glibc's default trimming hands memory back after bursts and the
@@ -122,7 +125,8 @@ int run(const Args& a) {
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
   mallopt(M_MMAP_THRESHOLD, 4 << 20);
   unsigned workers = std::max(1u, std::thread::hardware_concurrency());
-  if (const char* w = std::getenv("GATEWAY_WORKERS"); w && std::atoi(w) > 0) workers = static_cast<unsigned>(std::atoi(w));
+  if (const char* w = std::getenv("GATEWAY_WORKERS"); w && std::atoi(w) > 0)
+    workers = static_cast<unsigned>(std::atoi(w));
 
   std::shared_ptr<const config::Service> service;
   std::unique_ptr<Observability> observability;
@@ -158,7 +162,8 @@ int run(const Args& a) {
   try {
     server.bind();
   } catch (const std::system_error& e) {
-    log.log(main_lane, telemetry::LogLevel::critical, "[SERVICE: api-gateway] listen failed", {{"error", e.what()}});
+    log.log(main_lane, telemetry::LogLevel::critical, "[SERVICE: api-gateway] listen failed",
+            {{"error", e.what()}});
     log.flush();
     std::cerr << "ERROR [SERVICE: api-gateway] " << e.what() << "\n";
     return 1;
@@ -166,8 +171,11 @@ int run(const Args& a) {
   observability->start();
   log.log(main_lane, telemetry::LogLevel::info, "Starting api-gateway",
           {{"krakend_version", GATEWAY_KRAKEND_VERSION}, {"config", a.config}});
-  log.log(main_lane, telemetry::LogLevel::info, "[SERVICE: api-gateway] Listening on port: " + std::to_string(server.port()),
-          {{"port", static_cast<int>(server.port())}, {"workers", static_cast<int>(workers)}, {"io", "epoll"},
+  log.log(main_lane, telemetry::LogLevel::info,
+          "[SERVICE: api-gateway] Listening on port: " + std::to_string(server.port()),
+          {{"port", static_cast<int>(server.port())},
+           {"workers", static_cast<int>(workers)},
+           {"io", "epoll"},
            {"telemetry", observability->summary()}});
   log.flush();
   int rc = server.run();

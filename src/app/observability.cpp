@@ -49,7 +49,8 @@ const json::Value* path(const json::Value* v, std::initializer_list<std::string_
 
 Observability::Observability(const config::Service& service, unsigned workers, const std::string& version) {
   const json::Value* otel = config::find_namespace(service.extra_config, "telemetry/opentelemetry");
-  const std::string service_name = string_field(otel, "service_name", service.name.empty() ? "KrakenD" : service.name);
+  const std::string service_name =
+      string_field(otel, "service_name", service.name.empty() ? "KrakenD" : service.name);
 
   // --- metrics: one Prometheus registry, served on every configured exporter port.
   if (const json::Value* list = path(otel, {"exporters", "prometheus"}); list && list->is_array()) {
@@ -95,7 +96,7 @@ Observability::Observability(const config::Service& service, unsigned workers, c
   lc.access_log = !service.router.disable_access_log;
   lc.apply_env();
   telemetry::TracerConfig tc = telemetry::TracerConfig::from_env();
-  if (lc.dd_service.empty()) lc.dd_service = tc.service;  // the service the spans report
+  if (lc.dd_service.empty()) lc.dd_service = tc.service;          // the service the spans report
   logger = std::make_shared<telemetry::Logger>(lc, workers + 1);  // the last lane is the main thread's
 
   // --- tracing: Datadog agent when DD_TRACE_ENABLED=true, else OTLP/HTTP when configured.
@@ -125,14 +126,16 @@ Observability::Observability(const config::Service& service, unsigned workers, c
     tracer = std::make_shared<telemetry::Tracer>(tc, exporter_);
     if (metrics) {
       auto exporter = exporter_;
-      metrics->add_extra({"api_gateway_trace_spans_dropped_total", "Spans dropped because the agent was slow, down or the queue full.",
-                          "counter", [exporter] { return static_cast<double>(exporter->dropped_spans()); }});
+      metrics->add_extra({"api_gateway_trace_spans_dropped_total",
+                          "Spans dropped because the agent was slow, down or the queue full.", "counter",
+                          [exporter] { return static_cast<double>(exporter->dropped_spans()); }});
     }
   }
   if (metrics) {
     auto log = logger;
-    metrics->add_extra({"api_gateway_log_lines_dropped_total", "Log lines dropped because stdout could not keep up.",
-                        "counter", [log] { return static_cast<double>(log->dropped_lines()); }});
+    metrics->add_extra({"api_gateway_log_lines_dropped_total",
+                        "Log lines dropped because stdout could not keep up.", "counter",
+                        [log] { return static_cast<double>(log->dropped_lines()); }});
   }
 }
 

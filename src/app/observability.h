@@ -2,11 +2,10 @@
 // environment, and owns their background threads.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <memory>
 #include <string>
 #include <thread>
-
-#include <boost/asio/io_context.hpp>
 
 #include "config/config.h"
 #include "telemetry/telemetry.h"
@@ -19,9 +18,9 @@ class Observability {
   Observability(const config::Service& service, unsigned workers, const std::string& version);
   ~Observability();
 
-  std::shared_ptr<telemetry::Metrics> metrics;       // null unless a prometheus exporter is configured
-  std::shared_ptr<const telemetry::Tracer> tracer;   // null unless DD_TRACE_ENABLED or an OTLP exporter
-  std::shared_ptr<telemetry::Logger> logger;         // always: JSON lines on stdout
+  std::shared_ptr<telemetry::Metrics> metrics;      // null unless a prometheus exporter is configured
+  std::shared_ptr<const telemetry::Tracer> tracer;  // null unless DD_TRACE_ENABLED or an OTLP exporter
+  std::shared_ptr<telemetry::Logger> logger;        // always: JSON lines on stdout
 
   // Starts the /metrics listener(s); returns false (and logs) when a port cannot be bound — KrakenD
   // only logs that too.

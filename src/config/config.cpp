@@ -1,14 +1,13 @@
 #include "config/config.h"
 
 #include <algorithm>
+#include <boost/asio/ip/address.hpp>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
-
-#include <boost/asio/ip/address.hpp>
 
 #include "config/reader.h"
 
@@ -53,13 +52,20 @@ std::optional<Duration> parse_go_duration(std::string_view s) {
     std::string_view unit = s.substr(0, u);
     s.remove_prefix(u);
     long double scale;
-    if (unit == "ns") scale = 1;
-    else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs") scale = 1e3;
-    else if (unit == "ms") scale = 1e6;
-    else if (unit == "s") scale = 1e9;
-    else if (unit == "m") scale = 60e9;
-    else if (unit == "h") scale = 3600e9;
-    else return std::nullopt;  // Go requires a unit on every number but a lone "0"
+    if (unit == "ns")
+      scale = 1;
+    else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs")
+      scale = 1e3;
+    else if (unit == "ms")
+      scale = 1e6;
+    else if (unit == "s")
+      scale = 1e9;
+    else if (unit == "m")
+      scale = 60e9;
+    else if (unit == "h")
+      scale = 3600e9;
+    else
+      return std::nullopt;  // Go requires a unit on every number but a lone "0"
     total += std::strtold(number.c_str(), nullptr) * scale;
   }
   if (total > 9.2e18L) return std::nullopt;
@@ -114,7 +120,8 @@ std::vector<std::string> pattern_params(std::string_view pattern) {
     while (j < pattern.size() && (std::isalnum(static_cast<unsigned char>(pattern[j])) ||
                                   std::string_view("_-.:/").find(pattern[j]) != std::string_view::npos))
       ++j;
-    if (j < pattern.size() && pattern[j] == '}' && j > i + 1) out.emplace_back(pattern.substr(i + 1, j - i - 1));
+    if (j < pattern.size() && pattern[j] == '}' && j > i + 1)
+      out.emplace_back(pattern.substr(i + 1, j - i - 1));
   }
   return out;
 }
@@ -213,7 +220,8 @@ UpstreamHost parse_host(Reader& r, const json::Value& v, const std::string& fiel
   if (o != overrides.end()) {
     auto colon = o->second.rfind(':');
     h.host = o->second.substr(0, colon);
-    if (colon != std::string::npos) h.port = static_cast<std::uint16_t>(std::atoi(o->second.c_str() + colon + 1));
+    if (colon != std::string::npos)
+      h.port = static_cast<std::uint16_t>(std::atoi(o->second.c_str() + colon + 1));
   }
   if (h.scheme == "https") r.fail(v, field, "https backends are not supported yet (no TLS client): " + text);
   return h;
@@ -231,17 +239,19 @@ void read_router(Reader& r, const json::Value* ns, RouterOptions& o) {
   o.return_error_msg = r.boolean(ns->find("return_error_msg"), base + ".return_error_msg", false);
   o.hide_version_header = r.boolean(ns->find("hide_version_header"), base + ".hide_version_header", false);
   o.disable_health = r.boolean(ns->find("disable_health"), base + ".disable_health", false);
-  if (const auto* hp = ns->find("health_path")) o.health_path = force_leading_slash(r.string(*hp, base + ".health_path"));
+  if (const auto* hp = ns->find("health_path"))
+    o.health_path = force_leading_slash(r.string(*hp, base + ".health_path"));
   o.disable_access_log = r.boolean(ns->find("disable_access_log"), base + ".disable_access_log", false);
   o.logger_skip_paths = r.string_list(ns->find("logger_skip_paths"), base + ".logger_skip_paths");
   o.auto_options = r.boolean(ns->find("auto_options"), base + ".auto_options", false);
-  o.disable_redirect_trailing_slash =
-      r.boolean(ns->find("disable_redirect_trailing_slash"), base + ".disable_redirect_trailing_slash", false);
+  o.disable_redirect_trailing_slash = r.boolean(ns->find("disable_redirect_trailing_slash"),
+                                                base + ".disable_redirect_trailing_slash", false);
   o.disable_redirect_fixed_path =
       r.boolean(ns->find("disable_redirect_fixed_path"), base + ".disable_redirect_fixed_path", false);
   o.disable_handle_method_not_allowed = r.boolean(ns->find("disable_handle_method_not_allowed"),
                                                   base + ".disable_handle_method_not_allowed", false);
-  o.disable_path_decoding = r.boolean(ns->find("disable_path_decoding"), base + ".disable_path_decoding", false);
+  o.disable_path_decoding =
+      r.boolean(ns->find("disable_path_decoding"), base + ".disable_path_decoding", false);
   if (const auto* eb = ns->find("error_body")) {
     r.expect_object(*eb, base + ".error_body");
     if (const auto* b = eb->find("404")) o.error_body_404 = json::encode(*b);
@@ -250,8 +260,8 @@ void read_router(Reader& r, const json::Value* ns, RouterOptions& o) {
 }
 
 Backend read_backend(Reader& r, const json::Value& b, const std::string& field, const Endpoint& ep,
-                     const std::vector<UpstreamHost>& default_hosts, const std::map<std::string, std::string>& overrides,
-                     bool disable_rest) {
+                     const std::vector<UpstreamHost>& default_hosts,
+                     const std::map<std::string, std::string>& overrides, bool disable_rest) {
   r.expect_object(b, field);
   Backend be;
   be.raw = &b;
@@ -265,10 +275,12 @@ Backend read_backend(Reader& r, const json::Value& b, const std::string& field, 
   if (const auto* hosts = b.find("host")) {
     r.expect_array(*hosts, field + ".host");
     for (std::size_t i = 0; i < hosts->as_array().size(); ++i)
-      be.hosts.push_back(parse_host(r, hosts->as_array()[i], field + ".host[" + std::to_string(i) + "]", overrides, sanitize));
+      be.hosts.push_back(parse_host(r, hosts->as_array()[i], field + ".host[" + std::to_string(i) + "]",
+                                    overrides, sanitize));
   }
   if (be.hosts.empty()) be.hosts = default_hosts;
-  if (be.hosts.empty()) r.fail(b, field + ".host", "no hosts available: set the backend's or the service's host");
+  if (be.hosts.empty())
+    r.fail(b, field + ".host", "no hosts available: set the backend's or the service's host");
   be.input_headers = header_list(r, b.find("input_headers"), field + ".input_headers");
   be.input_query_strings = header_list(r, b.find("input_query_strings"), field + ".input_query_strings");
 
@@ -278,7 +290,8 @@ Backend read_backend(Reader& r, const json::Value& b, const std::string& field, 
     bool known = std::find(ep.params.begin(), ep.params.end(), p) != ep.params.end();
     if (!known && !std::regex_match(p, kSequentialOrJwt))
       r.fail(*pattern, field + ".url_pattern",
-             "undefined output param '" + p + "'! endpoint: " + ep.method + " " + ep.path + ", backend: " + be.url_pattern);
+             "undefined output param '" + p + "'! endpoint: " + ep.method + " " + ep.path +
+                 ", backend: " + be.url_pattern);
     if (known) distinct.insert(p);
   }
   if (distinct.size() > ep.params.size())
@@ -288,10 +301,10 @@ Backend read_backend(Reader& r, const json::Value& b, const std::string& field, 
   if (extra) r.expect_object(*extra, field + ".extra_config");
   if (const auto* http = find_namespace(extra, "backend/http")) {
     r.expect_object(*http, field + ".extra_config.backend/http");
-    be.return_error_code =
-        r.boolean(http->find("return_error_code"), field + ".extra_config.backend/http.return_error_code", false);
-    be.return_error_details =
-        r.string_or(http->find("return_error_details"), field + ".extra_config.backend/http.return_error_details", "");
+    be.return_error_code = r.boolean(http->find("return_error_code"),
+                                     field + ".extra_config.backend/http.return_error_code", false);
+    be.return_error_details = r.string_or(http->find("return_error_details"),
+                                          field + ".extra_config.backend/http.return_error_details", "");
   }
   (void)disable_rest;
   return be;
@@ -314,12 +327,14 @@ Service load_text(std::string_view text, const std::string& path, const Environm
   const json::Value& root = *s.document;
 
   s.version = static_cast<int>(r.integer(root.find("version"), "version", 0));
-  if (s.version != 3) r.fail(root.find("version") ? *root.find("version") : root, "version",
-                             "unsupported version: " + std::to_string(s.version) + " (want: 3)");
+  if (s.version != 3)
+    r.fail(root.find("version") ? *root.find("version") : root, "version",
+           "unsupported version: " + std::to_string(s.version) + " (want: 3)");
   s.name = r.string_or(root.find("name"), "name", "");
   s.port = static_cast<int>(r.integer(root.find("port"), "port", 0));
   if (s.port == 0) s.port = 8080;
-  if (s.port < 0 || s.port > 65535) r.fail(*root.find("port"), "port", "invalid port " + std::to_string(s.port));
+  if (s.port < 0 || s.port > 65535)
+    r.fail(*root.find("port"), "port", "invalid port " + std::to_string(s.port));
   s.listen_ip = r.string_or(root.find("listen_ip"), "listen_ip", "");
   if (!s.listen_ip.empty()) {
     boost::system::error_code ec;
@@ -336,10 +351,13 @@ Service load_text(std::string_view text, const std::string& path, const Environm
   s.read_header_timeout = r.duration(root.find("read_header_timeout"), "read_header_timeout", Duration{0});
   if (auto mhb = r.integer(root.find("max_header_bytes"), "max_header_bytes", 0); mhb > 0)
     s.max_header_bytes = static_cast<std::size_t>(mhb);
-  s.max_shutdown_wait_time = r.duration(root.find("max_shutdown_wait_time"), "max_shutdown_wait_time", Duration{0});
-  if (auto n = r.integer(root.find("max_idle_connections_per_host"), "max_idle_connections_per_host", 0); n > 0)
+  s.max_shutdown_wait_time =
+      r.duration(root.find("max_shutdown_wait_time"), "max_shutdown_wait_time", Duration{0});
+  if (auto n = r.integer(root.find("max_idle_connections_per_host"), "max_idle_connections_per_host", 0);
+      n > 0)
     s.max_idle_connections_per_host = static_cast<std::size_t>(n);
-  if (auto d = r.duration(root.find("idle_connection_timeout"), "idle_connection_timeout", Duration{0}); d.count() > 0)
+  if (auto d = r.duration(root.find("idle_connection_timeout"), "idle_connection_timeout", Duration{0});
+      d.count() > 0)
     s.idle_connection_timeout = d;
   s.debug_endpoint = r.boolean(root.find("debug_endpoint"), "debug_endpoint", false);
   s.echo_endpoint = r.boolean(root.find("echo_endpoint"), "echo_endpoint", false);
@@ -354,7 +372,8 @@ Service load_text(std::string_view text, const std::string& path, const Environm
   if (const auto* hosts = root.find("host")) {
     r.expect_array(*hosts, "host");
     for (std::size_t i = 0; i < hosts->as_array().size(); ++i)
-      default_hosts.push_back(parse_host(r, hosts->as_array()[i], "host[" + std::to_string(i) + "]", overrides, true));
+      default_hosts.push_back(
+          parse_host(r, hosts->as_array()[i], "host[" + std::to_string(i) + "]", overrides, true));
   }
 
   const json::Value* endpoints = root.find("endpoints");
@@ -372,7 +391,8 @@ Service load_text(std::string_view text, const std::string& path, const Environm
     ep.path = force_leading_slash(r.string(*path, field + ".endpoint"));
     ep.method = upper(r.string_or(e.find("method"), field + ".method", "GET"));
     if (std::regex_search(ep.path, kInvalidEndpoint))
-      r.fail(*path, field + ".endpoint", "ignoring the '" + ep.method + " " + ep.path + "' endpoint, since it is invalid!!!");
+      r.fail(*path, field + ".endpoint",
+             "ignoring the '" + ep.method + " " + ep.path + "' endpoint, since it is invalid!!!");
     static const std::set<std::string> supported = {"GET", "POST", "PUT", "PATCH", "DELETE"};
     if (!supported.count(ep.method)) {
       // KrakenD logs and skips such endpoints instead of failing the whole config.
@@ -386,12 +406,14 @@ Service load_text(std::string_view text, const std::string& path, const Environm
     if (ep.timeout.count() <= 0) ep.timeout = s.timeout;
     ep.cache_ttl = r.duration(e.find("cache_ttl"), field + ".cache_ttl", Duration{0});
     if (ep.cache_ttl.count() == 0) ep.cache_ttl = s.cache_ttl;
-    ep.concurrent_calls = static_cast<int>(r.integer(e.find("concurrent_calls"), field + ".concurrent_calls", 1));
+    ep.concurrent_calls =
+        static_cast<int>(r.integer(e.find("concurrent_calls"), field + ".concurrent_calls", 1));
     if (ep.concurrent_calls < 1) ep.concurrent_calls = 1;
     ep.input_headers = header_list(r, e.find("input_headers"), field + ".input_headers");
     if (ep.input_headers.empty()) ep.input_headers = {"Content-Type"};
     ep.input_query_strings = header_list(r, e.find("input_query_strings"), field + ".input_query_strings");
-    ep.output_encoding = r.string_or(e.find("output_encoding"), field + ".output_encoding", s.output_encoding);
+    ep.output_encoding =
+        r.string_or(e.find("output_encoding"), field + ".output_encoding", s.output_encoding);
     if (ep.output_encoding.empty()) ep.output_encoding = "json";
     if (const auto* extra = e.find("extra_config")) r.expect_object(*extra, field + ".extra_config");
 
@@ -404,8 +426,9 @@ Service load_text(std::string_view text, const std::string& path, const Environm
       r.fail(*backends, field + ".backend",
              "can not use NoOp encoding with more than one backends connected to the same endpoint");
     for (std::size_t j = 0; j < backends->as_array().size(); ++j)
-      ep.backends.push_back(read_backend(r, backends->as_array()[j], field + ".backend[" + std::to_string(j) + "]", ep,
-                                         default_hosts, overrides, disable_rest));
+      ep.backends.push_back(read_backend(r, backends->as_array()[j],
+                                         field + ".backend[" + std::to_string(j) + "]", ep, default_hosts,
+                                         overrides, disable_rest));
     s.endpoints.push_back(std::move(ep));
   }
   return s;

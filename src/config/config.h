@@ -31,9 +31,9 @@ struct UpstreamHost {
 
 struct Backend {
   std::vector<UpstreamHost> hosts;
-  std::string url_pattern;  // leading '/' forced; {param} placeholders kept as written
-  std::string method;       // upper-case; defaults to the endpoint's
-  std::string encoding;     // json (default), safejson, string, no-op (unknown -> json)
+  std::string url_pattern;                       // leading '/' forced; {param} placeholders kept as written
+  std::string method;                            // upper-case; defaults to the endpoint's
+  std::string encoding;                          // json (default), safejson, string, no-op (unknown -> json)
   std::vector<std::string> input_headers;        // empty = inherit the endpoint's filter
   std::vector<std::string> input_query_strings;  // empty = inherit the endpoint's filter
   bool return_error_code = false;                // backend/http
@@ -42,10 +42,10 @@ struct Backend {
 };
 
 struct Endpoint {
-  std::string path;                  // as configured, e.g. /api/chat/{path}
-  std::string route;                 // gin form used in metrics: /api/chat/:path
-  std::string method;                // GET POST PUT PATCH DELETE
-  std::vector<std::string> params;   // placeholder names in path order
+  std::string path;                 // as configured, e.g. /api/chat/{path}
+  std::string route;                // gin form used in metrics: /api/chat/:path
+  std::string method;               // GET POST PUT PATCH DELETE
+  std::vector<std::string> params;  // placeholder names in path order
   Duration timeout{};
   Duration cache_ttl{};
   int concurrent_calls = 1;

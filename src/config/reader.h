@@ -56,9 +56,12 @@ class Reader {
   long long integer(const json::Value* v, const std::string& field, long long fallback) const {
     if (!v || v->is_null()) return fallback;
     std::string text;
-    if (v->is_number()) text = v->number_text();
-    else if (v->is_string()) text = v->as_string();
-    else fail(*v, field, "expected an integer, got " + kind_name(*v));
+    if (v->is_number())
+      text = v->number_text();
+    else if (v->is_string())
+      text = v->as_string();
+    else
+      fail(*v, field, "expected an integer, got " + kind_name(*v));
     char* end = nullptr;
     long long n = std::strtoll(text.c_str(), &end, 10);
     if (text.empty() || *end != '\0') fail(*v, field, "expected an integer, got '" + text + "'");
@@ -104,12 +107,18 @@ class Reader {
  private:
   static std::string kind_name(const json::Value& v) {
     switch (v.kind()) {
-      case json::Kind::Null: return "null";
-      case json::Kind::Bool: return "a boolean";
-      case json::Kind::Number: return "a number";
-      case json::Kind::String: return "a string";
-      case json::Kind::Array: return "an array";
-      case json::Kind::Object: return "an object";
+      case json::Kind::Null:
+        return "null";
+      case json::Kind::Bool:
+        return "a boolean";
+      case json::Kind::Number:
+        return "a number";
+      case json::Kind::String:
+        return "a string";
+      case json::Kind::Array:
+        return "an array";
+      case json::Kind::Object:
+        return "an object";
     }
     return "?";
   }

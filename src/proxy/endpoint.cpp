@@ -23,7 +23,7 @@ struct Part {
   bool ok = false;        // data is usable (success, or a return_error_details object)
   bool complete = false;  // success with a complete body
   json::Value data;
-  std::string error;         // KrakenD error text when !ok or a detailed error
+  std::string error;          // KrakenD error text when !ok or a detailed error
   unsigned error_status = 0;  // backend status carried by return_error_code
   std::string error_body;
   std::string error_content_type;
@@ -41,20 +41,22 @@ std::string request_url(const BackendRoute& b, std::size_t host, const std::stri
   return "http://" + b.authorities[host] + head.substr(path_start, head.find(' ', path_start) - path_start);
 }
 
-asio::awaitable<void> call_backend(const Endpoint& ep, std::size_t index, const ForwardContext& ctx, WorkerState& w,
-                                   RequestScope& scope, std::size_t parent_span, upstream::Clock::time_point deadline,
-                                   std::string path_override, Part& out) {
+asio::awaitable<void> call_backend(const Endpoint& ep, std::size_t index, const ForwardContext& ctx,
+                                   WorkerState& w, RequestScope& scope, std::size_t parent_span,
+                                   upstream::Clock::time_point deadline, std::string path_override,
+                                   Part& out) {
   const BackendRoute& b = ep.backends[index];
   BackendObservation observe(ep, index, w, scope, parent_span);
   const std::size_t host = pick_host(b, w);
   const std::string head = build_request_head(ctx, b, host, path_override, observe.propagation());
   const auto request_bytes = static_cast<std::int64_t>(ctx.request.body().size());
   upstream::Exchange up;
-  auto ec = co_await send_following_redirects(w, b.targets[host], b.authorities[host], head, ctx.request.body(), deadline,
-                                             up, b.method == "HEAD");
+  auto ec = co_await send_following_redirects(w, b.targets[host], b.authorities[host], head,
+                                              ctx.request.body(), deadline, up, b.method == "HEAD");
   if (ec) {
     out.error = transport_error(b, host, ec);
-    observe.finish(0, true, ec == boost::beast::error::timeout, false, request_bytes, -1, 0, b.authorities[host], head);
+    observe.finish(0, true, ec == boost::beast::error::timeout, false, request_bytes, -1, 0,
+                   b.authorities[host], head);
     co_return;
   }
   const unsigned status = up.status();
@@ -65,8 +67,8 @@ asio::awaitable<void> call_backend(const Endpoint& ep, std::size_t index, const 
   w.client.finish(up);
   if (ec) {
     out.error = transport_error(b, host, ec);
-    observe.finish(status, true, ec == boost::beast::error::timeout, false, request_bytes, content_length, body.size(),
-                   b.authorities[host], head);
+    observe.finish(status, true, ec == boost::beast::error::timeout, false, request_bytes, content_length,
+                   body.size(), b.authorities[host], head);
     co_return;
   }
   const auto& shaping = ep.shaping[index];
@@ -75,11 +77,13 @@ asio::awaitable<void> call_backend(const Endpoint& ep, std::size_t index, const 
     const config::Backend& cfg = *b.config;
     out.error = "invalid status code " + std::to_string(status) + " [" + b.method + " " + cfg.url_pattern +
                 "]: " + request_url(b, host, head);
-    observe.finish(status, true, false, false, request_bytes, content_length, body.size(), b.authorities[host], head);
+    observe.finish(status, true, false, false, request_bytes, content_length, body.size(),
+                   b.authorities[host], head);
     if (!cfg.return_error_details.empty()) {
       // The failure becomes data: {"error_<name>": {...}}, and the response is incomplete. Lura
       // returns it before the response formatter: no target/allow/group on it.
-      out.data = response::error_details(cfg.return_error_details, static_cast<int>(status), body, content_type);
+      out.data =
+          response::error_details(cfg.return_error_details, static_cast<int>(status), body, content_type);
       out.ok = true;
       out.complete = false;
       co_return;
@@ -95,19 +99,22 @@ asio::awaitable<void> call_backend(const Endpoint& ep, std::size_t index, const 
   const std::size_t body_bytes = body.size();
   if (!response::decode(body, shaping, out.data, error)) {
     out.error = error;
-    observe.finish(status, true, false, false, request_bytes, content_length, body_bytes, b.authorities[host], head);
+    observe.finish(status, true, false, false, request_bytes, content_length, body_bytes, b.authorities[host],
+                   head);
     co_return;
   }
   response::shape(out.data, shaping);
   out.ok = true;
   out.complete = true;
-  observe.finish(status, false, false, true, request_bytes, content_length, body_bytes, b.authorities[host], head);
+  observe.finish(status, false, false, true, request_bytes, content_length, body_bytes, b.authorities[host],
+                 head);
 }
 
 // Runs fn(0..count-1) concurrently on this worker and waits for all; fn(i) reports its index
 // through `arrival` when done. Every call is bounded by its deadline, so the wait is bounded too.
 template <typename Fn>
-asio::awaitable<void> run_all(asio::any_io_executor ex, std::size_t count, std::vector<std::size_t>& arrival, Fn fn) {
+asio::awaitable<void> run_all(asio::any_io_executor ex, std::size_t count, std::vector<std::size_t>& arrival,
+                              Fn fn) {
   asio::steady_timer all_done(ex, upstream::Clock::time_point::max());
   std::size_t remaining = count;
   for (std::size_t i = 0; i < count; ++i) {
@@ -126,18 +133,18 @@ asio::awaitable<void> run_all(asio::any_io_executor ex, std::size_t count, std::
 // concurrent_calls: the same backend request N times; the first complete answer wins, else the
 // last one to arrive (Lura's concurrent proxy, with 75% of the endpoint timeout). The losers are
 // not cancelled but run out by that deadline.
-asio::awaitable<void> call_backend_concurrently(const Endpoint& ep, std::size_t index, const ForwardContext& ctx,
-                                                WorkerState& w, RequestScope& scope, std::size_t parent_span,
+asio::awaitable<void> call_backend_concurrently(const Endpoint& ep, std::size_t index,
+                                                const ForwardContext& ctx, WorkerState& w,
+                                                RequestScope& scope, std::size_t parent_span,
                                                 upstream::Clock::time_point start, std::string path_override,
                                                 Part& out) {
   const int calls = ep.config->concurrent_calls;
   const auto deadline = start + ep.config->timeout * 75 / 100;
   std::vector<Part> attempts(static_cast<std::size_t>(calls));
   std::vector<std::size_t> arrival;
-  co_await run_all(w.executor, attempts.size(), arrival,
-                   [&](std::size_t i) {
-                     return call_backend(ep, index, ctx, w, scope, parent_span, deadline, path_override, attempts[i]);
-                   });
+  co_await run_all(w.executor, attempts.size(), arrival, [&](std::size_t i) {
+    return call_backend(ep, index, ctx, w, scope, parent_span, deadline, path_override, attempts[i]);
+  });
   std::size_t chosen = arrival.back();
   for (std::size_t i : arrival)
     if (attempts[i].ok && attempts[i].complete) {
@@ -149,7 +156,8 @@ asio::awaitable<void> call_backend_concurrently(const Endpoint& ep, std::size_t 
 
 }  // namespace
 
-ForwardContext Endpoint::forward_context(server::Exchange& ex, const router::Match& match, const std::string& ip) const {
+ForwardContext Endpoint::forward_context(server::Exchange& ex, const router::Match& match,
+                                         const std::string& ip) const {
   return ForwardContext{ex.request, ip, match, config->params, headers, query, user_agent};
 }
 
@@ -174,7 +182,8 @@ asio::awaitable<bool> Endpoint::serve_json(server::Exchange& ex, const router::M
     if (concurrent)
       co_await call_backend_concurrently(*this, 0, ctx, w, scope, observe.span(), ex.start, {}, parts[0]);
     else
-      co_await call_backend(*this, 0, ctx, w, scope, observe.span(), ex.start + config->timeout, {}, parts[0]);
+      co_await call_backend(*this, 0, ctx, w, scope, observe.span(), ex.start + config->timeout, {},
+                            parts[0]);
     arrival.push_back(0);
   } else {
     // Multi-backend merges give up at 85% of the endpoint timeout (Lura's merge deadline).
@@ -192,7 +201,8 @@ asio::awaitable<bool> Endpoint::serve_json(server::Exchange& ex, const router::M
       }
     } else {
       co_await run_all(ex.stream.get_executor(), n, arrival, [&](std::size_t i) {
-        return concurrent ? call_backend_concurrently(*this, i, ctx, w, scope, observe.span(), ex.start, {}, parts[i])
+        return concurrent ? call_backend_concurrently(*this, i, ctx, w, scope, observe.span(), ex.start, {},
+                                                      parts[i])
                           : call_backend(*this, i, ctx, w, scope, observe.span(), deadline, {}, parts[i]);
       });
     }
@@ -226,7 +236,8 @@ asio::awaitable<bool> Endpoint::serve_json(server::Exchange& ex, const router::M
   }
   if (n > 1 && has_data && !flatmap.empty()) response::apply_flatmap(data, flatmap);
 
-  if (static_data && response::static_applies(static_data->strategy, has_data, has_error, complete && has_data)) {
+  if (static_data &&
+      response::static_applies(static_data->strategy, has_data, has_error, complete && has_data)) {
     if (!has_data) {
       data = json::Value::object();
       complete = false;
@@ -251,8 +262,9 @@ asio::awaitable<bool> Endpoint::serve_json(server::Exchange& ex, const router::M
   const bool non_empty = data.is_object() ? !data.as_object().empty() : !data.is_null();
   const bool completed = complete && non_empty;
   auto accept = ex.request.find(http::field::accept);
-  response::Rendered out = response::render(output_encoding, &data,
-                                            accept == ex.request.end() ? std::string_view() : std::string_view(accept->value()));
+  response::Rendered out =
+      response::render(output_encoding, &data,
+                       accept == ex.request.end() ? std::string_view() : std::string_view(accept->value()));
   std::string lines;
   lines.reserve(128);
   lines += "Content-Type: ";
@@ -267,7 +279,7 @@ asio::awaitable<bool> Endpoint::serve_json(server::Exchange& ex, const router::M
 std::string transport_error(const BackendRoute& backend, std::size_t host, const upstream::error_code& ec) {
   std::string method = backend.method;
   for (std::size_t i = 1; i < method.size(); ++i) method[i] = static_cast<char>(std::tolower(method[i]));
-  std::string reason = ec == boost::beast::error::timeout ? "context deadline exceeded"
+  std::string reason = ec == boost::beast::error::timeout          ? "context deadline exceeded"
                        : ec == boost::system::errc::too_many_links ? "stopped after 10 redirects"
                                                                    : ec.message();
   return method + " \"http://" + backend.authorities[host] + backend.url.normalized + "\": " + reason;

@@ -79,9 +79,9 @@ struct Endpoint {
   bool sequential = false;
   bool noop = false;
   std::string output_encoding;  // the renderer KrakenD would pick
-  std::string krakend_header;  // "X-Krakend: Version <v>\r\n"
-  std::string cache_control;   // "Cache-Control: public, max-age=N\r\n" or empty
-  std::string user_agent;      // "KrakenD Version <v>"
+  std::string krakend_header;   // "X-Krakend: Version <v>\r\n"
+  std::string cache_control;    // "Cache-Control: public, max-age=N\r\n" or empty
+  std::string user_agent;       // "KrakenD Version <v>"
 
   std::uint32_t route_id = 0;  // index in the metrics route table
 
@@ -93,7 +93,8 @@ struct Endpoint {
                                    RequestScope& scope) const;
   asio::awaitable<bool> serve_json(server::Exchange& ex, const router::Match& match, WorkerState& worker,
                                    RequestScope& scope) const;
-  ForwardContext forward_context(server::Exchange& ex, const router::Match& match, const std::string& ip) const;
+  ForwardContext forward_context(server::Exchange& ex, const router::Match& match,
+                                 const std::string& ip) const;
 };
 
 // Picks the host for one call (round robin over the configured hosts).

@@ -1,9 +1,8 @@
 // Private to the proxy module: how failures become responses, in one place.
 #pragma once
 
-#include <string>
-
 #include <boost/asio/awaitable.hpp>
+#include <string>
 
 #include "proxy/endpoint.h"
 
@@ -15,8 +14,9 @@ std::string transport_error(const BackendRoute& backend, std::size_t host, const
 
 // Sends a prepared request and follows backend redirects (Go http.Client semantics, 10 hops).
 asio::awaitable<upstream::error_code> send_following_redirects(WorkerState& w, const upstream::Target& target,
-                                                               std::string_view authority, std::string_view head,
-                                                               std::string_view body, upstream::Clock::time_point deadline,
+                                                               std::string_view authority,
+                                                               std::string_view head, std::string_view body,
+                                                               upstream::Clock::time_point deadline,
                                                                upstream::Exchange& up, bool head_request);
 
 // The endpoint's error response (§4.2 step 6): X-Krakend headers, completed=false, body only with

@@ -1,10 +1,9 @@
 #include "proxy/forward.h"
 
 #include <algorithm>
-#include <cctype>
-
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/core/string.hpp>
+#include <cctype>
 
 namespace gw::proxy {
 
@@ -72,7 +71,8 @@ void query_escape(std::string_view in, std::string& out) {
 void path_escape(std::string_view in, std::string& out) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   for (unsigned char c : in) {
-    bool safe = std::isalnum(c) || std::string_view("-_.~!$&'()*+,;=:@/%").find(static_cast<char>(c)) != std::string_view::npos;
+    bool safe = std::isalnum(c) ||
+                std::string_view("-_.~!$&'()*+,;=:@/%").find(static_cast<char>(c)) != std::string_view::npos;
     if (safe) {
       out += static_cast<char>(c);
     } else {
@@ -90,14 +90,17 @@ void append_header(std::string& out, std::string_view name, std::string_view val
   out += "\r\n";
 }
 
-bool method_has_body(std::string_view method) { return method == "POST" || method == "PUT" || method == "PATCH"; }
+bool method_has_body(std::string_view method) {
+  return method == "POST" || method == "PUT" || method == "PATCH";
+}
 
 }  // namespace
 
 bool is_hop_by_hop(std::string_view name) {
   using boost::beast::iequals;
   // Proxy-* (and the bare "Proxy" header, httpoxy) only ever concern the hop that received them.
-  const bool proxy = name.size() >= 5 && iequals(name.substr(0, 5), "proxy") && (name.size() == 5 || name[5] == '-');
+  const bool proxy =
+      name.size() >= 5 && iequals(name.substr(0, 5), "proxy") && (name.size() == 5 || name[5] == '-');
   return proxy || iequals(name, "connection") || iequals(name, "keep-alive") || iequals(name, "te") ||
          iequals(name, "trailer") || iequals(name, "transfer-encoding") || iequals(name, "upgrade");
 }
@@ -145,7 +148,8 @@ UrlTemplate UrlTemplate::compile(std::string_view pattern, const std::vector<std
   return t;
 }
 
-void UrlTemplate::render(const router::Match& match, const std::vector<std::string>& params, std::string& out) const {
+void UrlTemplate::render(const router::Match& match, const std::vector<std::string>& params,
+                         std::string& out) const {
   for (const auto& p : pieces) {
     if (p.param < 0) {
       out += p.literal;
@@ -191,17 +195,20 @@ std::string forwarded_query(std::string_view raw, const QueryFilter& endpoint, c
   std::size_t start = 0;
   while (start <= raw.size()) {
     std::size_t amp = raw.find('&', start);
-    std::string_view part = raw.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
+    std::string_view part =
+        raw.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
     start = amp == std::string_view::npos ? raw.size() + 1 : amp + 1;
     if (part.empty()) continue;
     auto eq = part.find('=');
     if (!query_unescape(part.substr(0, eq), key)) continue;
-    if (!query_unescape(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1), value)) continue;
+    if (!query_unescape(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1), value))
+      continue;
     if (!endpoint.allows(key) || (backend.active() && !backend.allows(key))) continue;
     pairs.emplace_back(key, value);
   }
   // url.Values.Encode: keys sorted, values of one key in arrival order.
-  std::stable_sort(pairs.begin(), pairs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(pairs.begin(), pairs.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   std::string out;
   for (const auto& [k, v] : pairs) {
     if (!out.empty()) out += '&';
@@ -249,8 +256,10 @@ std::string build_request_head(const ForwardContext& ctx, const BackendRoute& ba
   head.reserve(256);
   head += backend.method;
   head += ' ';
-  if (!path_override.empty()) head.append(path_override);
-  else backend.url.render(ctx.match, ctx.endpoint_params, head);
+  if (!path_override.empty())
+    head.append(path_override);
+  else
+    backend.url.render(ctx.match, ctx.endpoint_params, head);
   std::string_view target = req.target();
   auto q = target.find('?');
   if (q != std::string_view::npos) {
@@ -270,9 +279,9 @@ std::string build_request_head(const ForwardContext& ctx, const BackendRoute& ba
   for (const auto& field : req) {
     std::string_view name = field.name_string();
     if (!ctx.endpoint_headers.allows(name) || !keep(name)) continue;
-    if (is_hop_by_hop(name) || boost::beast::iequals(name, "host") || boost::beast::iequals(name, "content-length") ||
-        boost::beast::iequals(name, "x-forwarded-for") || boost::beast::iequals(name, "x-forwarded-host") ||
-        named_in_connection(req.base(), name) ||
+    if (is_hop_by_hop(name) || boost::beast::iequals(name, "host") ||
+        boost::beast::iequals(name, "content-length") || boost::beast::iequals(name, "x-forwarded-for") ||
+        boost::beast::iequals(name, "x-forwarded-host") || named_in_connection(req.base(), name) ||
         (backend.decodes_body && boost::beast::iequals(name, "accept-encoding")))
       continue;
     if (boost::beast::iequals(name, "user-agent")) forwarded_user_agent = true;
@@ -283,7 +292,8 @@ std::string build_request_head(const ForwardContext& ctx, const BackendRoute& ba
   } else if (keep("User-Agent")) {
     append_header(head, "User-Agent", ctx.user_agent);
   }
-  if (keep("X-Forwarded-For") && !ctx.client_ip.empty()) append_header(head, "X-Forwarded-For", ctx.client_ip);
+  if (keep("X-Forwarded-For") && !ctx.client_ip.empty())
+    append_header(head, "X-Forwarded-For", ctx.client_ip);
   if (keep("X-Forwarded-Host")) {
     auto host = req.find(http::field::host);
     if (host != req.end()) append_header(head, "X-Forwarded-Host", host->value());

@@ -2,12 +2,11 @@
 // allow-listed headers and query strings, plus User-Agent / X-Forwarded-For / X-Forwarded-Host.
 #pragma once
 
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
 
 #include "config/config.h"
 #include "router/router.h"
@@ -30,7 +29,8 @@ struct UrlTemplate {
 
   static UrlTemplate compile(std::string_view pattern, const std::vector<std::string>& endpoint_params);
   // Appends the path with decoded param values substituted (unsafe bytes percent-escaped).
-  void render(const router::Match& match, const std::vector<std::string>& endpoint_params, std::string& out) const;
+  void render(const router::Match& match, const std::vector<std::string>& endpoint_params,
+              std::string& out) const;
 };
 
 // Allow-list of header names (canonical compare is case-insensitive) or "*".
@@ -58,7 +58,7 @@ struct BackendRoute {
   HeaderFilter backend_headers;  // second-level filter (empty = inherit)
   QueryFilter backend_query;
   std::string method;
-  std::vector<std::string> authorities;  // Host header per configured host
+  std::vector<std::string> authorities;   // Host header per configured host
   std::vector<upstream::Target> targets;  // where to connect, per configured host
   // The gateway decodes this backend's body (not no-op): never let a forwarded Accept-Encoding
   // make the backend compress what we must parse.
@@ -81,7 +81,8 @@ std::string build_request_head(const ForwardContext& ctx, const BackendRoute& ba
                                std::string_view path_override, std::string_view extra_headers);
 
 // The encoded, sorted query KrakenD forwards (url.Values.Encode of the allowed keys).
-std::string forwarded_query(std::string_view raw_query, const QueryFilter& endpoint, const QueryFilter& backend);
+std::string forwarded_query(std::string_view raw_query, const QueryFilter& endpoint,
+                            const QueryFilter& backend);
 
 // gin's ClientIP with default settings: left-most valid X-Forwarded-For, then X-Real-IP, then peer.
 std::string client_ip(const server::Request& request, std::string_view peer_ip);

@@ -24,14 +24,17 @@ std::string go_time_now(std::chrono::steady_clock::time_point started) {
   return buf;
 }
 
-bool contains_any(std::string_view s, std::string_view chars) { return s.find_first_of(chars) != std::string_view::npos; }
+bool contains_any(std::string_view s, std::string_view chars) {
+  return s.find_first_of(chars) != std::string_view::npos;
+}
 
 // "." or ".." as a whole value or between '\\' / ';' ("..;" is ".." to Tomcat, '\\' is '/' to some
 // servers): substituted into url_pattern it would climb the backend's path.
 bool dot_segment(std::string_view v) {
   for (std::size_t start = 0;;) {
     std::size_t end = v.find_first_of("\\;", start);
-    std::string_view part = v.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    std::string_view part =
+        v.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
     if (part == "." || part == "..") return true;
     if (end == std::string_view::npos) return false;
     start = end + 1;
@@ -44,7 +47,8 @@ std::optional<std::string> bad_param(std::string_view v) {
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (v[i] != '%') continue;
     if (i + 2 >= v.size() || router::hex_digit(v[i + 1]) < 0 || router::hex_digit(v[i + 2]) < 0)
-      return "error: invalid URL escape \"" + std::string(v.substr(i, std::min<std::size_t>(3, v.size() - i))) + "\"";
+      return "error: invalid URL escape \"" +
+             std::string(v.substr(i, std::min<std::size_t>(3, v.size() - i))) + "\"";
     return std::string("error: encoded url params");
   }
   if (contains_any(v, "?#") || dot_segment(v)) return std::string("error: encoded url params");
@@ -54,12 +58,16 @@ std::optional<std::string> bad_param(std::string_view v) {
 class Gateway final : public server::Handler {
  public:
   Gateway(std::shared_ptr<const config::Service> service, Options options)
-      : service_(std::move(service)), options_(std::move(options)), started_(std::chrono::steady_clock::now()) {
+      : service_(std::move(service)),
+        options_(std::move(options)),
+        started_(std::chrono::steady_clock::now()) {
     const auto& router_opts = service_->router;
     router_ = router::Router(router::Options{!router_opts.disable_redirect_trailing_slash,
                                              !router_opts.disable_redirect_fixed_path,
                                              !router_opts.disable_handle_method_not_allowed});
-    krakend_header_ = "X-Krakend: Version " + (router_opts.hide_version_header ? std::string("undefined") : options_.version) + "\r\n";
+    krakend_header_ = "X-Krakend: Version " +
+                      (router_opts.hide_version_header ? std::string("undefined") : options_.version) +
+                      "\r\n";
     const std::string user_agent = "KrakenD Version " + options_.version;
     for (const auto& e : service_->endpoints) {
       endpoints_.push_back(compile(e, user_agent));
@@ -67,7 +75,8 @@ class Gateway final : public server::Handler {
       try {
         router_.add(e.method, e.route, static_cast<int>(endpoints_.size() - 1));
       } catch (const router::RouteConflict& c) {
-        throw config::ConfigError("'" + service_->source_path + "': endpoint " + e.method + " " + e.path + ": " + c.what());
+        throw config::ConfigError("'" + service_->source_path + "': endpoint " + e.method + " " + e.path +
+                                  ": " + c.what());
       }
     }
     if (!router_opts.disable_health) {
@@ -75,7 +84,8 @@ class Gateway final : public server::Handler {
       try {
         router_.add("GET", router_opts.health_path, health_handler_);
       } catch (const router::RouteConflict& c) {
-        throw config::ConfigError("'" + service_->source_path + "': health_path " + router_opts.health_path + ": " + c.what());
+        throw config::ConfigError("'" + service_->source_path + "': health_path " + router_opts.health_path +
+                                  ": " + c.what());
       }
     }
   }
@@ -98,8 +108,9 @@ class Gateway final : public server::Handler {
     if (options_.tracer && options_.tracer->enabled()) {
       scope.tracer = options_.tracer.get();
       scope.trace = &trace;
-      trace = scope.tracer->start_trace(telemetry::extract(scope.tracer->config().propagation, propagation_headers(ex.request)),
-                                        "api-gateway.request", "", "web", telemetry::now_unix_ns());
+      trace = scope.tracer->start_trace(
+          telemetry::extract(scope.tracer->config().propagation, propagation_headers(ex.request)),
+          "api-gateway.request", "", "web", telemetry::now_unix_ns());
     }
     Routed routed;
     const bool usable = co_await dispatch(ex, state, scope, routed);
@@ -107,12 +118,14 @@ class Gateway final : public server::Handler {
     const std::string_view target = ex.request.target();
     if (state.metrics && !routed.skip_telemetry)
       state.metrics->server(routed.route_id, method, ex.status,
-                            std::chrono::duration<double>(server::Clock::now() - ex.start).count(), ex.bytes_written);
+                            std::chrono::duration<double>(server::Clock::now() - ex.start).count(),
+                            ex.bytes_written);
     telemetry::LogCorrelation corr;
     if (scope.trace && !routed.skip_telemetry) {
       telemetry::Span& root = trace.spans[0];
       corr = {root.trace_id_low, root.trace_id_high, root.span_id};
-      root.resource = std::string(method) + " " + (routed.route.empty() ? std::to_string(ex.status) : std::string(routed.route));
+      root.resource = std::string(method) + " " +
+                      (routed.route.empty() ? std::to_string(ex.status) : std::string(routed.route));
       root.set_meta("span.kind", "server");
       root.set_meta("http.method", std::string(method));
       root.set_meta("http.url", std::string(target));
@@ -131,7 +144,8 @@ class Gateway final : public server::Handler {
       entry.client_ip = ex.peer_ip;
       entry.user_agent = ua == ex.request.end() ? std::string_view() : std::string_view(ua->value());
       entry.status = ex.status;
-      entry.duration_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(server::Clock::now() - ex.start).count();
+      entry.duration_ns =
+          std::chrono::duration_cast<std::chrono::nanoseconds>(server::Clock::now() - ex.start).count();
       entry.bytes = ex.bytes_written;
       options_.logger->access(state.lane, entry, corr.span_id ? &corr : nullptr);
     }
@@ -142,7 +156,7 @@ class Gateway final : public server::Handler {
   // What routing decided, for the observability wrapper.
   struct Routed {
     std::uint32_t route_id = telemetry::MetricsShard::kUnmatched;
-    std::string_view route;  // gin form (owned by the config); empty when unmatched
+    std::string_view route;       // gin form (owned by the config); empty when unmatched
     bool skip_telemetry = false;  // /__health, like KrakenD's default skip_paths
   };
 
@@ -171,10 +185,12 @@ class Gateway final : public server::Handler {
     return h;
   }
 
-  asio::awaitable<bool> dispatch(server::Exchange& ex, WorkerState& state, RequestScope& scope, Routed& routed) {
+  asio::awaitable<bool> dispatch(server::Exchange& ex, WorkerState& state, RequestScope& scope,
+                                 Routed& routed) {
     std::string_view target = ex.request.target();
     std::string_view raw_path = target.substr(0, target.find('?'));
-    std::string_view raw_query = raw_path.size() < target.size() ? target.substr(raw_path.size() + 1) : std::string_view();
+    std::string_view raw_query =
+        raw_path.size() < target.size() ? target.substr(raw_path.size() + 1) : std::string_view();
     if (raw_path.empty() || raw_path[0] != '/') {  // absolute-form or garbage
       co_return co_await plain(ex, 400, "400 Bad Request", "");
     }
@@ -203,12 +219,12 @@ class Gateway final : public server::Handler {
     if (m.handler == health_handler_) {
       routed.skip_telemetry = true;
       std::string body = R"({"agents":{},"now":")" + go_time_now(started_) + R"(","status":"ok"})";
-      co_return co_await server::write_response(ex, 200, "Content-Type: application/json; charset=utf-8\r\n", body);
+      co_return co_await server::write_response(ex, 200, "Content-Type: application/json; charset=utf-8\r\n",
+                                                body);
     }
     if (!service_->router.disable_path_decoding) {
       for (std::size_t i = 0; i < m.param_count; ++i)
-        if (auto problem = bad_param(m.params[i].second))
-          co_return co_await plain(ex, 400, *problem, "");
+        if (auto problem = bad_param(m.params[i].second)) co_return co_await plain(ex, 400, *problem, "");
     }
     const Endpoint& endpoint = endpoints_[static_cast<std::size_t>(m.handler)];
     routed.route_id = endpoint.route_id;
@@ -242,7 +258,8 @@ class Gateway final : public server::Handler {
       }
       ep.backends.push_back(std::move(r));
       response::BackendShaping shaping;
-      if (auto problem = response::parse_backend_shaping(*b.raw, shaping)) fail(problem->where, problem->field, problem->message);
+      if (auto problem = response::parse_backend_shaping(*b.raw, shaping))
+        fail(problem->where, problem->field, problem->message);
       ep.shaping.push_back(std::move(shaping));
       encodings.push_back(b.encoding);
     }
@@ -251,23 +268,28 @@ class Gateway final : public server::Handler {
     if (const json::Value* proxy = config::find_namespace(extra, "proxy")) {
       if (const auto* seq = proxy->find("sequential"); seq && seq->is_bool()) ep.sequential = seq->as_bool();
       if (const auto* st = proxy->find("static"))
-        if (auto problem = response::parse_static(*st, ep.static_data)) fail(problem->where, problem->field, problem->message);
+        if (auto problem = response::parse_static(*st, ep.static_data))
+          fail(problem->where, problem->field, problem->message);
       if (const auto* fm = proxy->find("flatmap_filter"))
-        if (auto problem = response::parse_flatmap(*fm, ep.flatmap)) fail(problem->where, problem->field, problem->message);
+        if (auto problem = response::parse_flatmap(*fm, ep.flatmap))
+          fail(problem->where, problem->field, problem->message);
     }
     return ep;
   }
 
-  [[noreturn]] void fail(const json::Value* where, const std::string& field, const std::string& message) const {
+  [[noreturn]] void fail(const json::Value* where, const std::string& field,
+                         const std::string& message) const {
     std::string position;
     if (where && where->offset() != std::string::npos) {
       auto [line, col] = json::line_column(service_->source_text, where->offset());
       position = ": line " + std::to_string(line) + ", column " + std::to_string(col);
     }
-    throw config::ConfigError("'" + service_->source_path + "'" + position + ", field '" + field + "': " + message);
+    throw config::ConfigError("'" + service_->source_path + "'" + position + ", field '" + field +
+                              "': " + message);
   }
 
-  asio::awaitable<bool> plain(server::Exchange& ex, unsigned status, std::string_view body, std::string_view extra) {
+  asio::awaitable<bool> plain(server::Exchange& ex, unsigned status, std::string_view body,
+                              std::string_view extra) {
     std::string lines = "Content-Type: text/plain; charset=utf-8\r\n";
     lines.append(extra);
     co_return co_await server::write_response(ex, status, lines, body);
@@ -275,19 +297,23 @@ class Gateway final : public server::Handler {
 
   asio::awaitable<bool> not_found(server::Exchange& ex) {
     if (service_->router.error_body_404)
-      co_return co_await server::write_response(
-          ex, 404, "Content-Type: application/json; charset=utf-8\r\n" + krakend_header_ + "X-Krakend-Completed: false\r\n",
-          *service_->router.error_body_404);
+      co_return co_await server::write_response(ex, 404,
+                                                "Content-Type: application/json; charset=utf-8\r\n" +
+                                                    krakend_header_ + "X-Krakend-Completed: false\r\n",
+                                                *service_->router.error_body_404);
     co_return co_await server::write_response(
-        ex, 404, "Content-Type: text/plain\r\n" + krakend_header_ + "X-Krakend-Completed: false\r\n", "404 page not found");
+        ex, 404, "Content-Type: text/plain\r\n" + krakend_header_ + "X-Krakend-Completed: false\r\n",
+        "404 page not found");
   }
 
   asio::awaitable<bool> method_not_allowed(server::Exchange& ex, const std::string& allow) {
     std::string lines = "Allow: " + allow + "\r\n" + krakend_header_ + "X-Krakend-Completed: false\r\n";
     if (service_->router.error_body_405)
-      co_return co_await server::write_response(ex, 405, "Content-Type: application/json; charset=utf-8\r\n" + lines,
+      co_return co_await server::write_response(ex, 405,
+                                                "Content-Type: application/json; charset=utf-8\r\n" + lines,
                                                 *service_->router.error_body_405);
-    co_return co_await server::write_response(ex, 405, "Content-Type: text/plain\r\n" + lines, "405 method not allowed");
+    co_return co_await server::write_response(ex, 405, "Content-Type: text/plain\r\n" + lines,
+                                              "405 method not allowed");
   }
 
   asio::awaitable<bool> redirect(server::Exchange& ex, unsigned status, const std::string& location) {
@@ -311,7 +337,8 @@ class Gateway final : public server::Handler {
 
 }  // namespace
 
-std::shared_ptr<server::Handler> make_gateway(std::shared_ptr<const config::Service> service, Options options) {
+std::shared_ptr<server::Handler> make_gateway(std::shared_ptr<const config::Service> service,
+                                              Options options) {
   return std::make_shared<Gateway>(std::move(service), std::move(options));
 }
 

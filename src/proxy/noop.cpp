@@ -1,7 +1,6 @@
 // no-op endpoints: the backend's status, headers (minus hop-by-hop) and body reach the client as
 // they are, streamed in bounded chunks so memory does not grow with the body.
 #include <array>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -44,8 +43,8 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
   auto finish = [&](unsigned status, bool error, bool timed_out, std::int64_t content_length) {
     if (recorded) return;
     recorded = true;
-    observe.finish(status, error, timed_out, false, request_bytes, content_length, body_bytes, b.authorities[host],
-                   head);
+    observe.finish(status, error, timed_out, false, request_bytes, content_length, body_bytes,
+                   b.authorities[host], head);
     proxy_observe.finish(error, false);
   };
 
@@ -56,8 +55,8 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
     upstream::Exchange& up;
     ~RecordOnExit() { f(up.parser ? up.status() : 0, true, false, -1); }
   } record_on_exit{finish, up};
-  auto ec = co_await send_following_redirects(w, b.targets[host], b.authorities[host], head, ex.request.body(), deadline,
-                                             up, head_request);
+  auto ec = co_await send_following_redirects(w, b.targets[host], b.authorities[host], head,
+                                              ex.request.body(), deadline, up, head_request);
   if (ec) {
     finish(0, true, ec == boost::beast::error::timeout, -1);
     co_return co_await write_error(ex, *this, 500, transport_error(b, host, ec), "");
@@ -67,7 +66,9 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
   lines += "X-Krakend-Completed: false\r\n";
   for (const auto& f : up.head()) {
     std::string_view name = f.name_string();
-    if (is_hop_by_hop(name) || boost::beast::iequals(name, "content-length") || named_in_connection(up.head(), name)) continue;
+    if (is_hop_by_hop(name) || boost::beast::iequals(name, "content-length") ||
+        named_in_connection(up.head(), name))
+      continue;
     lines.append(name);
     lines += ": ";
     lines.append(f.value());
@@ -86,7 +87,8 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
   if (no_body || (length && *length <= kChunk)) {
     std::size_t have = 0;
     while (!no_body && !up.done()) {
-      auto [rec, n] = co_await w.client.read_body_chunk(up, buffer.data() + have, buffer.size() - have, deadline);
+      auto [rec, n] =
+          co_await w.client.read_body_chunk(up, buffer.data() + have, buffer.size() - have, deadline);
       if (rec) {
         finish(up.status(), true, rec == boost::beast::error::timeout, static_cast<std::int64_t>(*length));
         co_return co_await write_error(ex, *this, 500, transport_error(b, host, rec), "");
@@ -97,11 +99,14 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
     finish(status, false, false, length ? static_cast<std::int64_t>(*length) : -1);
     // 1xx/204 never carry Content-Length; 304 and HEAD keep the backend's (the size the body would have).
     long long framing = static_cast<long long>(have);
-    if (status < 200 || status == 204) framing = server::kNoFraming;
-    else if (no_body) framing = length ? static_cast<long long>(*length) : server::kNoFraming;
+    if (status < 200 || status == 204)
+      framing = server::kNoFraming;
+    else if (no_body)
+      framing = length ? static_cast<long long>(*length) : server::kNoFraming;
     std::string response = server::response_head(ex.worker, status, lines, framing, ex.keep_alive);
     w.client.finish(up);
-    std::array<asio::const_buffer, 2> out{asio::buffer(response), asio::buffer(buffer.data(), client_head ? 0 : have)};
+    std::array<asio::const_buffer, 2> out{asio::buffer(response),
+                                          asio::buffer(buffer.data(), client_head ? 0 : have)};
     auto [wec, wn] = co_await asio::async_write(ex.stream, out, use_tuple);
     ex.bytes_written += have;
     co_return !wec;
@@ -109,7 +114,7 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
 
   const bool chunked = !length;
   if (chunked && ex.request.version() < 11) ex.keep_alive = false;  // HTTP/1.0: close-delimited body
-  const long long framing = length                         ? static_cast<long long>(*length)
+  const long long framing = length                       ? static_cast<long long>(*length)
                             : ex.request.version() >= 11 ? server::kChunked
                                                          : server::kNoFraming;
   std::string response_head = server::response_head(ex.worker, status, lines, framing, ex.keep_alive);
@@ -120,7 +125,8 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
   while (!up.done()) {
     auto [rec, n] = co_await w.client.read_body_chunk(up, buffer.data(), buffer.size(), deadline);
     if (rec) {
-      finish(status, true, rec == boost::beast::error::timeout, length ? static_cast<std::int64_t>(*length) : -1);
+      finish(status, true, rec == boost::beast::error::timeout,
+             length ? static_cast<std::int64_t>(*length) : -1);
       co_return false;  // headers are gone: the only honest signal left is closing
     }
     body_bytes += n;
@@ -128,7 +134,8 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
     ex.stream.expires_after(std::chrono::seconds(60));
     if (frame_chunks) {
       std::string prefix = chunk_prefix(n);
-      std::array<asio::const_buffer, 3> out{asio::buffer(prefix), asio::buffer(buffer.data(), n), asio::buffer("\r\n", 2)};
+      std::array<asio::const_buffer, 3> out{asio::buffer(prefix), asio::buffer(buffer.data(), n),
+                                            asio::buffer("\r\n", 2)};
       auto [wec, wn] = co_await asio::async_write(ex.stream, out, use_tuple);
       if (wec) co_return false;
     } else {
@@ -143,7 +150,7 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
     auto [wec, wn] = co_await asio::async_write(ex.stream, asio::buffer("0\r\n\r\n", 5), use_tuple);
     if (wec) co_return false;
   }
-  co_return chunked && ex.request.version() < 11 ? false : true;
+  co_return chunked&& ex.request.version() < 11 ? false : true;
 }
 
 }  // namespace gw::proxy

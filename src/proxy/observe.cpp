@@ -18,7 +18,11 @@ std::string RequestScope::propagation(std::size_t span) const {
 
 BackendObservation::BackendObservation(const Endpoint& endpoint, std::size_t backend, WorkerState& worker,
                                        RequestScope& scope, std::size_t parent_span)
-    : endpoint_(endpoint), backend_(backend), worker_(worker), scope_(scope), start_(std::chrono::steady_clock::now()) {
+    : endpoint_(endpoint),
+      backend_(backend),
+      worker_(worker),
+      scope_(scope),
+      start_(std::chrono::steady_clock::now()) {
   if (!scope.trace) return;
   const BackendRoute& b = endpoint.backends[backend];
   std::string resource;
@@ -29,16 +33,17 @@ BackendObservation::BackendObservation(const Endpoint& endpoint, std::size_t bac
   propagation_ = scope.propagation(span_);
 }
 
-void BackendObservation::finish(unsigned status, bool error, bool timed_out, bool complete, std::int64_t request_bytes,
-                                std::int64_t response_content_length, std::uint64_t body_bytes,
-                                std::string_view authority, std::string_view head) {
+void BackendObservation::finish(unsigned status, bool error, bool timed_out, bool complete,
+                                std::int64_t request_bytes, std::int64_t response_content_length,
+                                std::uint64_t body_bytes, std::string_view authority, std::string_view head) {
   const double secs = seconds_since(start_);
   if (auto* m = worker_.metrics) {
     const auto b = static_cast<std::uint32_t>(backend_);
-    const auto outcome = status ? telemetry::ClientOutcome::ok
-                                : (timed_out ? telemetry::ClientOutcome::timedout : telemetry::ClientOutcome::failed);
-    m->client(endpoint_.route_id, b, static_cast<int>(status), secs, outcome, request_bytes, response_content_length,
-              endpoint_.backends[backend_].method == "HEAD");
+    const auto outcome =
+        status ? telemetry::ClientOutcome::ok
+               : (timed_out ? telemetry::ClientOutcome::timedout : telemetry::ClientOutcome::failed);
+    m->client(endpoint_.route_id, b, static_cast<int>(status), secs, outcome, request_bytes,
+              response_content_length, endpoint_.backends[backend_].method == "HEAD");
     if (status) m->read(endpoint_.route_id, b, body_bytes, secs);
     m->backend(endpoint_.route_id, b, secs, error, false, complete);
   }
@@ -59,11 +64,14 @@ void BackendObservation::finish(unsigned status, bool error, bool timed_out, boo
 }
 
 ProxyObservation::ProxyObservation(const Endpoint& endpoint, WorkerState& worker, RequestScope& scope)
-    : endpoint_(endpoint), worker_(worker), scope_(scope), span_(scope.parent_span),
+    : endpoint_(endpoint),
+      worker_(worker),
+      scope_(scope),
+      span_(scope.parent_span),
       start_(std::chrono::steady_clock::now()) {
   if (!scope.trace) return;
-  span_ = scope.tracer->start_span(*scope.trace, scope.parent_span, "krakend.proxy", endpoint.config->route, "",
-                                   telemetry::now_unix_ns());
+  span_ = scope.tracer->start_span(*scope.trace, scope.parent_span, "krakend.proxy", endpoint.config->route,
+                                   "", telemetry::now_unix_ns());
 }
 
 void ProxyObservation::finish(bool error, bool complete) {

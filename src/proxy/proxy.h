@@ -18,13 +18,14 @@ class Logger;
 namespace gw::proxy {
 
 struct Options {
-  std::string version = GATEWAY_KRAKEND_VERSION;   // X-Krakend: Version <v>, User-Agent
-  std::shared_ptr<telemetry::Metrics> metrics;     // null: no metrics recorded
+  std::string version = GATEWAY_KRAKEND_VERSION;    // X-Krakend: Version <v>, User-Agent
+  std::shared_ptr<telemetry::Metrics> metrics;      // null: no metrics recorded
   std::shared_ptr<const telemetry::Tracer> tracer;  // null or disabled: no spans
-  std::shared_ptr<telemetry::Logger> logger;       // null: no access log
+  std::shared_ptr<telemetry::Logger> logger;        // null: no access log
 };
 
 // Throws config::ConfigError when routes conflict (gin would panic at start-up).
-std::shared_ptr<server::Handler> make_gateway(std::shared_ptr<const config::Service> service, Options options);
+std::shared_ptr<server::Handler> make_gateway(std::shared_ptr<const config::Service> service,
+                                              Options options);
 
 }  // namespace gw::proxy

@@ -44,9 +44,11 @@ std::string redirected_head(std::string_view head, std::string_view method, std:
 
 }  // namespace
 
-asio::awaitable<upstream::error_code> send_following_redirects(WorkerState& w, const upstream::Target& first_target,
-                                                               std::string_view first_authority, std::string_view head,
-                                                               std::string_view body, upstream::Clock::time_point deadline,
+asio::awaitable<upstream::error_code> send_following_redirects(WorkerState& w,
+                                                               const upstream::Target& first_target,
+                                                               std::string_view first_authority,
+                                                               std::string_view head, std::string_view body,
+                                                               upstream::Clock::time_point deadline,
                                                                upstream::Exchange& up, bool head_request) {
   auto ec = co_await w.client.send(first_target, head, body, deadline, up, head_request);
   if (ec || !is_redirect(up.status())) co_return ec;
@@ -56,7 +58,8 @@ asio::awaitable<upstream::error_code> send_following_redirects(WorkerState& w, c
   std::string authority(first_authority);
   for (int hop = 1;; ++hop) {
     auto location_field = up.head().find(http::field::location);
-    if (location_field == up.head().end()) co_return upstream::error_code{};  // Go hands such a 3xx back as is
+    if (location_field == up.head().end())
+      co_return upstream::error_code{};  // Go hands such a 3xx back as is
     std::string location(location_field->value());
     const unsigned status = up.status();
     w.client.finish(up);  // body unread: the connection is closed, not pooled
@@ -84,7 +87,8 @@ asio::awaitable<upstream::error_code> send_following_redirects(WorkerState& w, c
     } else {
       path = path.substr(0, path.rfind('/', path.find('?')) + 1) + location;
     }
-    const bool to_get = (status == 301 || status == 302 || status == 303) && method != "GET" && method != "HEAD";
+    const bool to_get =
+        (status == 301 || status == 302 || status == 303) && method != "GET" && method != "HEAD";
     if (to_get) {
       method = "GET";
       body = {};

@@ -39,15 +39,16 @@ std::vector<std::string_view> split(std::string_view path) {
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
   return true;
 }
 
 struct Walker {
   const std::vector<std::string_view>& segments;
   bool case_insensitive;
-  Match* match;                           // params are recorded here when non-null
-  std::vector<std::string_view>* names;   // canonical segment names (case-insensitive walk)
+  Match* match;                          // params are recorded here when non-null
+  std::vector<std::string_view>* names;  // canonical segment names (case-insensitive walk)
 
   template <typename NodeT>
   const NodeT* walk(const NodeT* node, std::size_t i, std::size_t depth) const {
@@ -102,30 +103,34 @@ void Router::add(std::string_view method, std::string_view path, int handler) {
   std::string prefix;
   for (std::string_view seg : split(path)) {
     std::string name;
-    if (!seg.empty() && seg[0] == ':') name = seg.substr(1);
-    else if (seg.size() > 2 && seg.front() == '{' && seg.back() == '}') name = seg.substr(1, seg.size() - 2);
+    if (!seg.empty() && seg[0] == ':')
+      name = seg.substr(1);
+    else if (seg.size() > 2 && seg.front() == '{' && seg.back() == '}')
+      name = seg.substr(1, seg.size() - 2);
     if (!name.empty()) {
       if (!node->param) {
         node->param = std::make_unique<Node>();
         node->param_name = name;
       } else if (node->param_name != name) {
         throw RouteConflict("':" + name + "' in new path '" + std::string(path) +
-                            "' conflicts with existing wildcard ':" + node->param_name + "' in existing prefix '" +
-                            prefix + "/:" + node->param_name + "'");
+                            "' conflicts with existing wildcard ':" + node->param_name +
+                            "' in existing prefix '" + prefix + "/:" + node->param_name + "'");
       }
       prefix += "/:" + name;
       node = node->param.get();
       continue;
     }
     prefix += "/" + std::string(seg);
-    auto it = std::find_if(node->statics.begin(), node->statics.end(), [&](auto& c) { return c.first == seg; });
+    auto it =
+        std::find_if(node->statics.begin(), node->statics.end(), [&](auto& c) { return c.first == seg; });
     if (it == node->statics.end()) {
       node->statics.emplace_back(std::string(seg), std::make_unique<Node>());
       it = std::prev(node->statics.end());
     }
     node = it->second.get();
   }
-  if (node->handler >= 0) throw RouteConflict("handlers are already registered for path '" + std::string(path) + "'");
+  if (node->handler >= 0)
+    throw RouteConflict("handlers are already registered for path '" + std::string(path) + "'");
   node->handler = handler;
   node->full_path = std::string(path);
 }
@@ -145,8 +150,10 @@ Match Router::find(std::string_view method, std::string_view path) const {
     if (path != "/") {
       if (options_.redirect_trailing_slash) {
         std::string alt(path);
-        if (alt.size() > 1 && alt.back() == '/') alt.pop_back();
-        else alt.push_back('/');
+        if (alt.size() > 1 && alt.back() == '/')
+          alt.pop_back();
+        else
+          alt.push_back('/');
         const auto alt_segments = split(alt);
         if (Walker{alt_segments, false, nullptr, nullptr}.walk(t->root.get(), 0, 0)) {
           m.kind = Match::Kind::Redirect;
@@ -163,8 +170,10 @@ Match Router::find(std::string_view method, std::string_view path) const {
         if (!n && options_.redirect_trailing_slash) {
           // gin also tries the cleaned path with the trailing slash fixed.
           std::string alt = cleaned;
-          if (alt.size() > 1 && alt.back() == '/') alt.pop_back();
-          else alt.push_back('/');
+          if (alt.size() > 1 && alt.back() == '/')
+            alt.pop_back();
+          else
+            alt.push_back('/');
           const auto alt_segments = split(alt);
           names.clear();
           n = Walker{alt_segments, true, nullptr, &names}.walk(t->root.get(), 0, 0);

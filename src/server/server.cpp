@@ -187,8 +187,9 @@ asio::awaitable<bool> write_response(Exchange& ex, unsigned status, std::string_
   if (ex.worker.draining.load(std::memory_order_relaxed)) ex.keep_alive = false;
   // 1xx/204/304 carry no body and no Content-Length.
   const bool bodiless = status < 200 || status == 204 || status == 304;
-  std::string head = response_head(ex.worker, status, header_lines,
-                                   bodiless ? kNoFraming : static_cast<long long>(body.size()), ex.keep_alive);
+  std::string head =
+      response_head(ex.worker, status, header_lines,
+                    bodiless ? kNoFraming : static_cast<long long>(body.size()), ex.keep_alive);
   if (bodiless) body = {};
   if (ex.request.method() == http::verb::head) body = {};
   ex.status = static_cast<int>(status);

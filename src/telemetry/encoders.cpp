@@ -50,7 +50,8 @@ void detail::encode_v04_trace_into(std::string& out, const std::vector<Span>& tr
   }
 }
 
-void detail::v04_payload_into(std::string& out, std::size_t traces, const std::vector<std::string_view>& encoded) {
+void detail::v04_payload_into(std::string& out, std::size_t traces,
+                              const std::vector<std::string_view>& encoded) {
   MsgpackWriter(out).array(static_cast<std::uint32_t>(traces));
   for (std::string_view piece : encoded) out.append(piece);
 }
@@ -93,7 +94,9 @@ int otlp_kind(const Span& s) {
 
 void detail::encode_otlp_spans_into(std::string& out, const std::vector<Span>& trace) {
   char num[24];
-  auto decimal = [&](std::int64_t v) { return std::string_view(num, std::to_chars(num, num + sizeof num, v).ptr - num); };
+  auto decimal = [&](std::int64_t v) {
+    return std::string_view(num, std::to_chars(num, num + sizeof num, v).ptr - num);
+  };
   auto hex = [&](std::uint64_t v) {
     static const char* d = "0123456789abcdef";
     char h[16];

@@ -20,7 +20,8 @@ namespace gw::telemetry::detail {
 void encode_v04_trace_into(std::string& out, const std::vector<Span>& trace);  // one msgpack array
 void v04_payload_into(std::string& out, std::size_t traces, const std::vector<std::string_view>& encoded);
 void encode_otlp_spans_into(std::string& out, const std::vector<Span>& trace);  // ",{span}" each
-void otlp_payload_into(std::string& out, const ServiceInfo& info, const std::vector<std::string_view>& encoded);
+void otlp_payload_into(std::string& out, const ServiceInfo& info,
+                       const std::vector<std::string_view>& encoded);
 
 class MsgpackWriter {
  public:

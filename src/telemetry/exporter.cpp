@@ -1,6 +1,7 @@
 // Batching span exporters. Workers encode finished traces into their own lane's byte buffer (a mutex
 // only the flusher ever contends, for one buffer swap per flush), a background thread frames and sends
-// them with a hard deadline. A dead or hanging agent therefore costs dropped spans (counted), never request latency.
+// them with a hard deadline. A dead or hanging agent therefore costs dropped spans (counted), never request
+// latency.
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -185,7 +186,7 @@ class BatchingExporter : public SpanExporter {
 
  private:
   struct TraceEnd {
-    std::size_t end;    // offset just past the trace in bytes
+    std::size_t end;  // offset just past the trace in bytes
     std::size_t spans;
   };
   struct Queue {

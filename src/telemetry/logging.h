@@ -95,7 +95,8 @@ class Logger {
   };
   // Formats one line into `out` (appending); the single formatter behind format_line/log/access.
   void format_into(std::string& out, LogLevel level, std::string_view message,
-                   std::initializer_list<Field> fields, const LogCorrelation* corr, std::int64_t unix_ns) const;
+                   std::initializer_list<Field> fields, const LogCorrelation* corr,
+                   std::int64_t unix_ns) const;
   void correlation_into(std::string& out, const LogCorrelation* corr) const;
   // Locks the lane, lets `fmt(buf)` append one line, drops it (counted) past max_buffered_bytes.
   template <class F>

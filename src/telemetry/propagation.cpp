@@ -262,8 +262,9 @@ TraceContext extract(const PropagationConfig& cfg, const PropagationHeaders& h) 
 std::vector<std::pair<std::string_view, std::string>> inject(const PropagationConfig& cfg,
                                                              const TraceContext& c) {
   std::vector<std::pair<std::string_view, std::string>> out;
-  inject_each(cfg, c.trace_id_high, c.trace_id_low, c.parent_id, c.sampling_priority.value_or(1), c,
-              [&](std::string_view name, std::string_view value) { out.emplace_back(name, std::string(value)); });
+  inject_each(
+      cfg, c.trace_id_high, c.trace_id_low, c.parent_id, c.sampling_priority.value_or(1), c,
+      [&](std::string_view name, std::string_view value) { out.emplace_back(name, std::string(value)); });
   return out;
 }
 

@@ -10,7 +10,8 @@ using namespace e2e;
 // Replaces every "BACKEND" in a config template with the backend's host:port.
 std::string with_backend(std::string text, int port) {
   const std::string host = "127.0.0.1:" + std::to_string(port);
-  for (auto pos = text.find("BACKEND"); pos != std::string::npos; pos = text.find("BACKEND", pos + host.size()))
+  for (auto pos = text.find("BACKEND"); pos != std::string::npos;
+       pos = text.find("BACKEND", pos + host.size()))
     text.replace(pos, 7, host);
   return text;
 }
@@ -129,8 +130,9 @@ TEST_F(Gateway, NoOpForwardsRequestBody) {
 }
 
 TEST_F(Gateway, JsonEndpointForwardsOnlyAllowedHeadersAndQuery) {
-  Response r = get("/json/42?b=2&a=1&c=3&a=0", {{"Authorization", "Bearer t"}, {"x-y-z", "v"}, {"A-B-C", "no"},
-                                              {"X-Forwarded-For", "10.1.2.3"}});
+  Response r =
+      get("/json/42?b=2&a=1&c=3&a=0",
+          {{"Authorization", "Bearer t"}, {"x-y-z", "v"}, {"A-B-C", "no"}, {"X-Forwarded-For", "10.1.2.3"}});
   ASSERT_EQ(r.status, 200) << r.error;
   EXPECT_EQ(r.header("content-type"), "application/json; charset=utf-8");
   EXPECT_EQ(r.header("x-krakend-completed"), "true");
@@ -253,7 +255,8 @@ TEST_F(Gateway, AccessLogIsJsonAndHonoursSkipPaths) {
   get("/merge?marker=access-log-test");
   std::this_thread::sleep_for(400ms);  // the log writer flushes every 100 ms
   std::string out = gateway_->output();
-  EXPECT_NE(out.find(R"("http.url":"/merge?marker=access-log-test")"), std::string::npos) << out.substr(0, 2000);
+  EXPECT_NE(out.find(R"("http.url":"/merge?marker=access-log-test")"), std::string::npos)
+      << out.substr(0, 2000);
   EXPECT_NE(out.find(R"("http.route":"/merge")"), std::string::npos);
   EXPECT_EQ(out.find("probe=1"), std::string::npos) << "logger_skip_paths must keep /__health out";
 }
@@ -271,7 +274,8 @@ TEST_F(Gateway, StreamsOneGibibyteInBoundedMemory) {
   asio::io_context io;
   beast::tcp_stream stream(io);
   stream.expires_after(120s);
-  stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(gateway_port_)));
+  stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                                         static_cast<unsigned short>(gateway_port_)));
   std::string req = "GET /stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
   asio::write(stream, asio::buffer(req));
   std::vector<char> buf(1 << 20);
@@ -290,7 +294,8 @@ TEST_F(Gateway, StreamsOneGibibyteInBoundedMemory) {
   EXPECT_LT(total, (stream_mb() << 20) + 4096);
   EXPECT_GT(max_rss, 0);
   // ASan's shadow memory and quarantine of freed blocks are not the gateway's buffering.
-  EXPECT_LT(max_rss, (std::getenv("GW_E2E_SANITIZED") ? 192 : 64) * 1024) << "gateway RSS must stay under 64 MiB while streaming";
+  EXPECT_LT(max_rss, (std::getenv("GW_E2E_SANITIZED") ? 192 : 64) * 1024)
+      << "gateway RSS must stay under 64 MiB while streaming";
 }
 
 // Regression: a backend that writes head and body in two segments with Nagle on (backend.py, like
@@ -307,7 +312,8 @@ TEST_F(Gateway, RequestLimits) {
   std::string big(2 << 20, 'a');
   std::string r = raw_exchange(gateway_port_, "GET /merge HTTP/1.1\r\nHost: x\r\nX-Big: " + big + "\r\n\r\n");
   EXPECT_EQ(r.rfind("HTTP/1.1 431", 0), 0u) << r.substr(0, 100);
-  std::string huge = raw_exchange(gateway_port_, "POST /noop-post HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000000\r\n\r\n");
+  std::string huge = raw_exchange(
+      gateway_port_, "POST /noop-post HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000000\r\n\r\n");
   EXPECT_EQ(huge.rfind("HTTP/1.1 413", 0), 0u) << huge.substr(0, 100);
   std::string garbage = raw_exchange(gateway_port_, "NOT HTTP AT ALL\r\n\r\n");
   EXPECT_EQ(garbage.rfind("HTTP/1.1 400", 0), 0u) << garbage.substr(0, 100);

@@ -12,8 +12,10 @@ using namespace e2e;
 
 std::string config_with_backend(int port, const std::string& extra = "") {
   return R"({"version": 3, "timeout": "5s", )" + extra + R"("endpoints": [
-    {"endpoint": "/slow", "backend": [{"host": ["127.0.0.1:)" + std::to_string(port) + R"("], "url_pattern": "/slow?ms=700"}]},
-    {"endpoint": "/fast", "output_encoding": "no-op", "backend": [{"host": ["127.0.0.1:)" + std::to_string(port) + R"("], "url_pattern": "/json"}]}
+    {"endpoint": "/slow", "backend": [{"host": ["127.0.0.1:)" +
+         std::to_string(port) + R"("], "url_pattern": "/slow?ms=700"}]},
+    {"endpoint": "/fast", "output_encoding": "no-op", "backend": [{"host": ["127.0.0.1:)" +
+         std::to_string(port) + R"("], "url_pattern": "/json"}]}
   ]})";
 }
 
@@ -25,7 +27,9 @@ TEST(Cli, CheckAcceptsAGoodConfig) {
 }
 
 TEST(Cli, CheckRejectsABrokenConfigNamingLineAndField) {
-  std::string path = write_temp("{\n  \"version\": 3,\n  \"endpoints\": [\n    {\"endpoint\": \"/x\", \"timeout\": \"forever\",\n     \"backend\": [{\"host\": [\"h:80\"], \"url_pattern\": \"/\"}]}\n  ]\n}\n");
+  std::string path = write_temp(
+      "{\n  \"version\": 3,\n  \"endpoints\": [\n    {\"endpoint\": \"/x\", \"timeout\": \"forever\",\n     "
+      "\"backend\": [{\"host\": [\"h:80\"], \"url_pattern\": \"/\"}]}\n  ]\n}\n");
   Process p({GATEWAY_BIN, "check", "-c", path});
   EXPECT_EQ(p.wait(10s), 1);
   std::string out = p.output();

@@ -111,13 +111,15 @@ TEST_F(Pipeline, ErrorFlags) {
 
   Response details = get("/error-details");
   EXPECT_EQ(details.status, 200);
-  EXPECT_EQ(details.body,
-            R"({"error_backend_b":{"http_status_code":429,"http_body":"sad panda","http_body_encoding":"text/plain"},"ok":1})");
+  EXPECT_EQ(
+      details.body,
+      R"({"error_backend_b":{"http_status_code":429,"http_body":"sad panda","http_body_encoding":"text/plain"},"ok":1})");
   EXPECT_EQ(details.header("x-krakend-completed"), "false");
 
   Response msg = get("/error-msg");
   EXPECT_EQ(msg.status, 500);
-  EXPECT_EQ(msg.body.rfind("invalid status code 404 [GET /status/404]: http://127.0.0.1:", 0), 0u) << msg.body;
+  EXPECT_EQ(msg.body.rfind("invalid status code 404 [GET /status/404]: http://127.0.0.1:", 0), 0u)
+      << msg.body;
   EXPECT_EQ(msg.header("content-type"), "text/plain; charset=utf-8");
 }
 
@@ -151,7 +153,8 @@ TEST_F(Pipeline, BackendRedirectsAreFollowedLikeGo) {
   EXPECT_NE(r.body.find(R"("Referer":["http://127.0.0.1:)"), std::string::npos) << r.body;
   Response keep = request(gateway_port_, "POST", "/follow-307", {{"Content-Type", "text/plain"}}, "payload");
   EXPECT_EQ(keep.body, R"({"body":"payload","method":"POST"})");
-  Response to_get = request(gateway_port_, "POST", "/follow-303", {{"Content-Type", "text/plain"}}, "payload");
+  Response to_get =
+      request(gateway_port_, "POST", "/follow-303", {{"Content-Type", "text/plain"}}, "payload");
   EXPECT_EQ(to_get.body, R"({"body":"","method":"GET"})");
   Response noop = get("/follow-noop");
   EXPECT_EQ(noop.status, 201);

@@ -8,7 +8,9 @@ using gw::config::load_text;
 
 namespace {
 
-gw::config::Service load(const std::string& text, Environment env = {}) { return load_text(text, "krakend.json", env); }
+gw::config::Service load(const std::string& text, Environment env = {}) {
+  return load_text(text, "krakend.json", env);
+}
 
 std::string error_of(const std::string& text, Environment env = {}) {
   try {
@@ -69,7 +71,8 @@ TEST(Config, SyntaxErrorHasPosition) {
 
 TEST(Config, EndpointWithoutBackendsFails) {
   std::string err = error_of(R"({"version":3,"endpoints":[{"endpoint":"/x","backend":[]}]})");
-  EXPECT_NE(err.find("ignoring the 'GET /x' endpoint, since it has 0 backends defined!"), std::string::npos) << err;
+  EXPECT_NE(err.find("ignoring the 'GET /x' endpoint, since it has 0 backends defined!"), std::string::npos)
+      << err;
 }
 
 TEST(Config, ReservedPathsAreInvalid) {
@@ -78,35 +81,45 @@ TEST(Config, ReservedPathsAreInvalid) {
                        R"(","backend":[{"url_pattern":"/"}]}]})";
     EXPECT_NE(error_of(text).find("since it is invalid"), std::string::npos) << p;
   }
-  std::string ok = R"({"version":3,"host":["h:80"],"endpoints":[{"endpoint":"/__healthz","backend":[{"url_pattern":"/"}]}]})";
+  std::string ok =
+      R"({"version":3,"host":["h:80"],"endpoints":[{"endpoint":"/__healthz","backend":[{"url_pattern":"/"}]}]})";
   EXPECT_EQ(error_of(ok), "");
 }
 
 TEST(Config, UnsupportedMethodIsSkippedWithWarning) {
-  auto s = load(R"({"version":3,"host":["h:80"],"endpoints":[{"endpoint":"/x","method":"HEAD","backend":[{"url_pattern":"/"}]}]})");
+  auto s = load(
+      R"({"version":3,"host":["h:80"],"endpoints":[{"endpoint":"/x","method":"HEAD","backend":[{"url_pattern":"/"}]}]})");
   EXPECT_TRUE(s.endpoints.empty());
   ASSERT_EQ(s.warnings.size(), 1u);
 }
 
 TEST(Config, BackendParamsMustExistInEndpoint) {
-  std::string err = error_of(R"({"version":3,"host":["h:80"],"endpoints":[{"endpoint":"/x/{a}","backend":[{"url_pattern":"/{b}"}]}]})");
+  std::string err = error_of(
+      R"({"version":3,"host":["h:80"],"endpoints":[{"endpoint":"/x/{a}","backend":[{"url_pattern":"/{b}"}]}]})");
   EXPECT_NE(err.find("undefined output param 'b'"), std::string::npos) << err;
-  EXPECT_EQ(error_of(R"({"version":3,"host":["h:80"],"endpoints":[{"endpoint":"/x/{a}","backend":[{"url_pattern":"/{resp0_x}/{a}"}]}]})"), "");
+  EXPECT_EQ(
+      error_of(
+          R"({"version":3,"host":["h:80"],"endpoints":[{"endpoint":"/x/{a}","backend":[{"url_pattern":"/{resp0_x}/{a}"}]}]})"),
+      "");
 }
 
 TEST(Config, HostSanitization) {
-  auto s = load(R"({"version":3,"endpoints":[{"endpoint":"/x","backend":[{"host":["http://example.com/"],"url_pattern":"x"}]}]})");
+  auto s = load(
+      R"({"version":3,"endpoints":[{"endpoint":"/x","backend":[{"host":["http://example.com/"],"url_pattern":"x"}]}]})");
   EXPECT_EQ(s.endpoints[0].backends[0].hosts[0].host, "example.com");
   EXPECT_EQ(s.endpoints[0].backends[0].hosts[0].port, 80);
   EXPECT_EQ(s.endpoints[0].backends[0].url_pattern, "/x");
-  std::string err = error_of(R"({"version":3,"endpoints":[{"endpoint":"/x","backend":[{"host":["http://a.com/api"],"url_pattern":"/"}]}]})");
+  std::string err = error_of(
+      R"({"version":3,"endpoints":[{"endpoint":"/x","backend":[{"host":["http://a.com/api"],"url_pattern":"/"}]}]})");
   EXPECT_NE(err.find("invalid host"), std::string::npos) << err;
 }
 
 TEST(Config, NoOpNeedsOneBackend) {
-  std::string err = error_of(R"({"version":3,"host":["h:80"],"endpoints":[{"endpoint":"/x","output_encoding":"no-op","backend":[{"url_pattern":"/"},{"url_pattern":"/"}]}]})");
+  std::string err = error_of(
+      R"({"version":3,"host":["h:80"],"endpoints":[{"endpoint":"/x","output_encoding":"no-op","backend":[{"url_pattern":"/"},{"url_pattern":"/"}]}]})");
   EXPECT_NE(err.find("can not use NoOp encoding"), std::string::npos);
-  auto s = load(R"({"version":3,"host":["h:80"],"endpoints":[{"endpoint":"/x","output_encoding":"no-op","backend":[{"url_pattern":"/"}]}]})");
+  auto s = load(
+      R"({"version":3,"host":["h:80"],"endpoints":[{"endpoint":"/x","output_encoding":"no-op","backend":[{"url_pattern":"/"}]}]})");
   EXPECT_EQ(s.endpoints[0].backends[0].encoding, "no-op");
 }
 
@@ -119,18 +132,21 @@ TEST(Config, EnvironmentOverridesTopLevelKeys) {
 }
 
 TEST(Config, HostOverridesRewriteBackends) {
-  auto s = load(R"({"version":3,"endpoints":[{"endpoint":"/x","backend":[{"host":["http://auth-python-svc:8000"],"url_pattern":"/"}]}]})",
-                {{"GATEWAY_HOST_OVERRIDES", "auth-python-svc:8000=127.0.0.1:41001"}});
+  auto s = load(
+      R"({"version":3,"endpoints":[{"endpoint":"/x","backend":[{"host":["http://auth-python-svc:8000"],"url_pattern":"/"}]}]})",
+      {{"GATEWAY_HOST_OVERRIDES", "auth-python-svc:8000=127.0.0.1:41001"}});
   EXPECT_EQ(s.endpoints[0].backends[0].hosts[0].host, "127.0.0.1");
   EXPECT_EQ(s.endpoints[0].backends[0].hosts[0].port, 41001);
 }
 
 TEST(Config, UnknownExtraConfigIgnoredAndWeakTyping) {
-  auto s = load(R"({"version":3,"port":"8181","extra_config":{"acme/unknown":{"x":1},"router":{"return_error_msg":"true"}},"host":["h:80"],
+  auto s = load(
+      R"({"version":3,"port":"8181","extra_config":{"acme/unknown":{"x":1},"router":{"return_error_msg":"true"}},"host":["h:80"],
                   "endpoints":[{"endpoint":"/x","backend":[{"url_pattern":"/"}]}]})");
   EXPECT_EQ(s.port, 8181);
   EXPECT_TRUE(s.router.return_error_msg);
-  auto skip = load(R"({"version":3,"extra_config":{"router":{"logger_skip_paths":["/__health","/health"]}}})");
+  auto skip =
+      load(R"({"version":3,"extra_config":{"router":{"logger_skip_paths":["/__health","/health"]}}})");
   EXPECT_EQ(skip.router.logger_skip_paths, (std::vector<std::string>{"/__health", "/health"}));
 }
 

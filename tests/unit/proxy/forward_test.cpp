@@ -10,7 +10,8 @@ namespace {
 
 struct Fixture {
   std::pmr::monotonic_buffer_resource memory;
-  server::Request request{std::piecewise_construct, std::make_tuple(), std::make_tuple(server::FieldAllocator(&memory))};
+  server::Request request{std::piecewise_construct, std::make_tuple(),
+                          std::make_tuple(server::FieldAllocator(&memory))};
   router::Match match;
   std::vector<std::string> params{"id"};
   HeaderFilter headers = HeaderFilter::from({"Content-Type"});

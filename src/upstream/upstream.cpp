@@ -196,11 +196,23 @@ asio::awaitable<error_code> Client::read_body(Exchange& ex, std::string& out, st
   co_return error_code{};
 }
 
+namespace {
+// A 204 may not carry a body (RFC 9110 §15.3.5), so a parser never reads one; a backend that
+// still declares a length will send those bytes anyway, and they would poison the next request.
+template <class Head>
+bool declares_body_it_cannot_have(const Head& head) {
+  if (head.result_int() != 204) return false;
+  const auto length = head[http::field::content_length];
+  return !length.empty() && length != "0";
+}
+}  // namespace
+
 void Client::finish(Exchange& ex) {
   if (!ex.connection) return;
   if (const auto now = Clock::now(); now - last_sweep_ >= std::chrono::seconds(1)) sweep(now);
   // Leftover bytes after a complete response mean broken framing: never reuse such a connection.
-  if (ex.parser && ex.parser->is_done() && ex.parser->keep_alive() && ex.connection->buffer.size() == 0) {
+  if (ex.parser && ex.parser->is_done() && ex.parser->keep_alive() && ex.connection->buffer.size() == 0 &&
+      !declares_body_it_cannot_have(ex.parser->get())) {
     auto& list = idle_[ex.connection->pool_key];
     if (list.size() < options_.max_idle_per_host) {
       ex.connection->stream.expires_never();

@@ -182,29 +182,6 @@ TEST(UpstreamClient, BadFramingIsAnErrorAndNotPooled) {
   expect_refused("this is not http\r\n\r\n", true);
 }
 
-// Regression (fuzz_upstream_response): a 204 with a Content-Length has no body; the next
-// response on the same connection must still parse.
-TEST(UpstreamClient, NoContentWithContentLengthHasNoBody) {
-  run(
-      [](tcp::socket& s, int) -> asio::awaitable<void> {
-        std::string buf;
-        co_await read_head(s, buf);
-        co_await write(s, "HTTP/1.1 204 No Content\r\nContent-Length: 7\r\n\r\n");
-        co_await read_head(s, buf);
-        co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-        co_await hold(s);
-      },
-      [](Client& c, FakeBackend& b) -> asio::awaitable<void> {
-        auto first = co_await fetch(c, b.port());
-        EXPECT_EQ(first.status, 204u);
-        EXPECT_EQ(first.data, "");
-        auto second = co_await fetch(c, b.port());
-        EXPECT_EQ(second.status, 200u);
-        EXPECT_EQ(second.data, "ok");
-        EXPECT_EQ(b.connections, 1);
-      });
-}
-
 // Regression (fuzz_upstream_response, ASan): a head larger than the exchange's inline arena
 // spills to the heap; destroying the exchange used to free that before the parser's fields.
 TEST(UpstreamClient, LargeResponseHeadOutlivesNothing) {
@@ -265,6 +242,33 @@ TEST(UpstreamClient, LateBytesOnAnIdleConnectionAreNeverReadAsTheNextResponse) {
         EXPECT_EQ(first.data, "ok");
         EXPECT_EQ(c.idle_connections(), 1u);
         co_await sleep(150ms);
+        auto second = co_await fetch(c, b.port());
+        EXPECT_EQ(second.data, "good");
+        EXPECT_EQ(b.connections, 2);
+      });
+}
+
+TEST(UpstreamClient, A204ThatDeclaresABodyIsNeverReused) {
+  // Regression (a flaky e2e 500 in CI): the body a 204 declares is never read, so when the
+  // backend sends it late it was taken as the start of the next response on that connection.
+  run(
+      [](tcp::socket& s, int index) -> asio::awaitable<void> {
+        std::string buf;
+        co_await read_head(s, buf);
+        if (index == 0) {
+          co_await write(s, "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n");
+          co_await read_head(s, buf);  // were the connection reused, the next request lands here
+          co_await write(s, "late!HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil");
+        } else {
+          co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood");
+        }
+        co_await hold(s);
+      },
+      [](Client& c, FakeBackend& b) -> asio::awaitable<void> {
+        auto first = co_await fetch(c, b.port());
+        EXPECT_EQ(first.status, 204u);
+        EXPECT_EQ(first.data, "") << "a 204 has no body, whatever its Content-Length says";
+        EXPECT_EQ(c.idle_connections(), 0u);
         auto second = co_await fetch(c, b.port());
         EXPECT_EQ(second.data, "good");
         EXPECT_EQ(b.connections, 2);

@@ -2,7 +2,7 @@
 # no-op proxy: the gateway vs nginx proxy_pass (upstream keepalive), same backend, same run.
 # wrk on CLIENT_CPU (0), servers on SERVER_CPU (1). Prints req/s, p50, p99 medians and ratios.
 # nginx logs nothing (access_log off), so the gateway's access log is off too.
-# Usage: bench/proxy.sh   (DURATION=10 RUNS=3 CONNECTIONS="50 200" by default)
+# Usage: bench/proxy.sh   (DURATION=10 RUNS=3 CONNECTIONS="50 200" by default; PERF=1 adds a profile)
 source "$(dirname "$0")/lib.sh"
 
 backend=$(free_port); nginx_proxy=$(free_port); gw=$(free_port)
@@ -20,3 +20,12 @@ wait_port "$backend"; wait_port "$nginx_proxy"
 start_gateway "$WORK/gw.json" "$gw"
 echo "no-op proxy, ${DURATION}s x ${RUNS} runs (median), wrk on cpu $CLIENT_CPU, servers on cpu $SERVER_CPU"
 compare gateway "http://127.0.0.1:$gw/item" nginx "http://127.0.0.1:$nginx_proxy/item"
+
+if [[ -n "${PERF:-}" ]]; then  # PERF=1: where the gateway's time goes, and CPU per request of both proxies
+  c=${CONNECTIONS%% *}
+  profile_gateway "$GATEWAY_PID" "http://127.0.0.1:$gw/item" "$c"
+  echo
+  echo "cost per proxied request, c=$c (the backend's nginx excluded):"
+  cost_per_request gateway "http://127.0.0.1:$gw/item" "$c" "$GATEWAY_PID"
+  cost_per_request nginx "http://127.0.0.1:$nginx_proxy/item" "$c" $(pgrep -P "$(cat "$WORK/nginx-proxy/nginx.pid")")
+fi

@@ -12,6 +12,7 @@
 # Prints req/s, p50, p99 medians of RUNS, the req/s drop and p99 change in %, and what telemetry the
 # "on" gateway actually produced (metrics series, trace payloads, log lines) so a no-op wiring is visible.
 # Usage: bench/telemetry.sh   (DURATION=10 RUNS=3 CONNECTIONS="50 200" SCRAPE_INTERVAL=1; see lib.sh)
+# PERF=1 adds, at the first connection count, a perf profile of the "on" gateway and CPU per request.
 source "$(dirname "$0")/lib.sh"
 
 AGENT_CPU=${AGENT_CPU:-$CLIENT_CPU}
@@ -42,8 +43,10 @@ cat >"$WORK/gw-on.json" <<JSON
 JSON
 wait_port "$backend"; wait_port "$agent" || die "fake agent did not start: $(cat "$WORK/agent.err")"
 start_gateway "$WORK/gw-off.json" "$gw_off"
+off_pid=$GATEWAY_PID
 start_gateway "$WORK/gw-on.json" "$gw_on" DD_TRACE_ENABLED=true DD_LOGS_INJECTION=true \
   DD_TRACE_AGENT_URL="http://127.0.0.1:$agent" DD_SERVICE=api-gateway-bench DD_ENV=bench DD_VERSION=0
+on_pid=$GATEWAY_PID
 on_log="$WORK/gateway-$gw_on.log"; off_log="$WORK/gateway-$gw_off.log"
 
 echo "one response from each:"
@@ -67,6 +70,15 @@ awk '$2 == "on" { on[$1] = $3; onp[$1] = $5 } $2 == "off" { off[$1] = $3; offp[$
   END { for (i = 1; i <= n; i++) { c = order[i]
     printf "%-6s telemetry on vs off: req/s drop %.1f%% (target <= 10%%), p99 %+.1f%%\n", c,
       100 * (1 - on[c] / off[c]), 100 * (onp[c] / offp[c] - 1) } }' "$RESULTS"
+
+if [[ -n "${PERF:-}" ]]; then
+  c=${CONNECTIONS%% *}
+  profile_gateway "$on_pid" "http://127.0.0.1:$gw_on/item" "$c"
+  echo
+  echo "cost per proxied request, c=$c (the backend's nginx excluded):"
+  cost_per_request on "http://127.0.0.1:$gw_on/item" "$c" "$on_pid"
+  cost_per_request off "http://127.0.0.1:$gw_off/item" "$c" "$off_pid"
+fi
 
 # What the "on" gateway really did; all zero means the telemetry wiring is not in this binary.
 echo

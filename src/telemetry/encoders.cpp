@@ -9,8 +9,21 @@ namespace gw::telemetry {
 using detail::json_string_into;
 using detail::MsgpackWriter;
 
-void detail::encode_v04_trace_into(std::string& out, const std::vector<Span>& trace) {
-  MsgpackWriter w(out);
+namespace {
+// An upper bound of a span's encoded size, so the writer grows the buffer once per trace.
+std::size_t v04_size_bound(const Span& s) {
+  std::size_t n = 160 + s.service.size() + s.name.size() + s.resource.size() + s.type.size();
+  for (const auto& [k, v] : s.meta) n += 10 + k.size() + v.size();
+  for (const auto& [k, v] : s.metrics) n += 14 + k.size();
+  if (s.shared) n += s.shared->v04_meta.size() + s.shared->v04_metrics.size();
+  return n;
+}
+
+template <class... Cursor>
+void encode_v04(std::string& out, const std::vector<Span>& trace, Cursor&... used) {
+  std::size_t bound = 5;
+  for (const Span& s : trace) bound += v04_size_bound(s);
+  MsgpackWriter w(out, used..., bound);
   w.array(static_cast<std::uint32_t>(trace.size()));
   for (const Span& s : trace) {
     // Same 12 keys, same order as dd-trace-cpp's span_data.cpp.
@@ -34,25 +47,43 @@ void detail::encode_v04_trace_into(std::string& out, const std::vector<Span>& tr
     w.str("error");
     w.i64(s.error);
     w.str("meta");
-    w.map(static_cast<std::uint32_t>(s.meta.size()));
+    w.map(static_cast<std::uint32_t>(s.meta.size() + (s.shared ? s.shared->meta.size() : 0)));
     for (const auto& [k, v] : s.meta) {
       w.str(k);
       w.str(v);
     }
+    if (s.shared) w.raw(s.shared->v04_meta);
     w.str("metrics");
-    w.map(static_cast<std::uint32_t>(s.metrics.size()));
+    w.map(static_cast<std::uint32_t>(s.metrics.size() + (s.shared ? s.shared->metrics.size() : 0)));
     for (const auto& [k, v] : s.metrics) {
       w.str(k);
       w.f64(v);
     }
+    if (s.shared) w.raw(s.shared->v04_metrics);
     w.str("type");
     w.str(s.type);
   }
 }
 
+}  // namespace
+
+void detail::encode_v04_trace_into(std::string& out, const std::vector<Span>& trace) {
+  encode_v04(out, trace);
+}
+
+void detail::encode_v04_trace_at(std::string& out, std::size_t& used, const std::vector<Span>& trace) {
+  encode_v04(out, trace, used);
+}
+
+std::string detail::v04_payload_prefix(std::size_t traces) {
+  std::string out;
+  MsgpackWriter(out).array(static_cast<std::uint32_t>(traces));
+  return out;
+}
+
 void detail::v04_payload_into(std::string& out, std::size_t traces,
                               const std::vector<std::string_view>& encoded) {
-  MsgpackWriter(out).array(static_cast<std::uint32_t>(traces));
+  out += v04_payload_prefix(traces);
   for (std::string_view piece : encoded) out.append(piece);
 }
 
@@ -131,28 +162,44 @@ void detail::encode_otlp_spans_into(std::string& out, const std::vector<Span>& t
     if (!s.resource.empty()) sep(), kv_string(out, "resource.name", s.resource);
     for (const auto& [k, v] : s.meta) sep(), kv_string(out, k, v);
     for (const auto& [k, v] : s.metrics) sep(), kv_double(out, k, v);
+    if (s.shared) {
+      for (const auto& [k, v] : s.shared->meta) sep(), kv_string(out, k, v);
+      for (const auto& [k, v] : s.shared->metrics) sep(), kv_double(out, k, v);
+    }
     out += "],\"status\":{\"code\":";
     out += s.error ? "2" : "0";
     out += "}}";
   }
 }
 
-void detail::otlp_payload_into(std::string& out, const ServiceInfo& info,
-                               const std::vector<std::string_view>& encoded) {
-  out += "{\"resourceSpans\":[{\"resource\":{\"attributes\":[";
+std::string detail::otlp_payload_prefix(const ServiceInfo& info) {
+  std::string out = "{\"resourceSpans\":[{\"resource\":{\"attributes\":[";
   kv_string(out, "service.name", info.service);
   if (!info.version.empty()) out += ',', kv_string(out, "service.version", info.version);
   if (!info.env.empty()) out += ',', kv_string(out, "deployment.environment", info.env);
   out += "]},\"scopeSpans\":[{\"scope\":{\"name\":\"io.krakend.krakend-otel\",\"version\":\"\"},\"spans\":[";
+  return out;
+}
+
+std::string_view detail::otlp_payload_suffix() { return "]}]}]}"; }
+
+std::string_view detail::otlp_first_piece(std::string_view piece) {
+  if (!piece.empty()) piece.remove_prefix(1);  // the first span's ','
+  return piece;
+}
+
+void detail::otlp_payload_into(std::string& out, const ServiceInfo& info,
+                               const std::vector<std::string_view>& encoded) {
+  out += otlp_payload_prefix(info);
   bool first = true;
   for (std::string_view piece : encoded) {
     if (first && !piece.empty()) {
-      piece.remove_prefix(1);  // drop the first span's ','
+      piece = otlp_first_piece(piece);
       first = false;
     }
     out.append(piece);
   }
-  out += "]}]}]}";
+  out += otlp_payload_suffix();
 }
 
 std::string encode_otlp_json(const std::vector<std::vector<Span>>& traces, const ServiceInfo& info) {

@@ -2,6 +2,7 @@
 // packages pull in Boost 1.74, which conflicts with 1.81).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -18,113 +19,153 @@ namespace gw::telemetry::detail {
 // Exporters encode each trace when it is submitted (on the worker that built it) and frame the
 // concatenation at flush time. encode_v04_msgpack / encode_otlp_json are these two steps in one.
 void encode_v04_trace_into(std::string& out, const std::vector<Span>& trace);  // one msgpack array
+// The same at out[used] (advancing `used`), for reused buffers: see MsgpackWriter.
+void encode_v04_trace_at(std::string& out, std::size_t& used, const std::vector<Span>& trace);
 void v04_payload_into(std::string& out, std::size_t traces, const std::vector<std::string_view>& encoded);
+std::string v04_payload_prefix(std::size_t traces);  // what goes before the encoded traces
 void encode_otlp_spans_into(std::string& out, const std::vector<Span>& trace);  // ",{span}" each
 void otlp_payload_into(std::string& out, const ServiceInfo& info,
                        const std::vector<std::string_view>& encoded);
+// otlp_payload_into() in pieces, for a gathered write: prefix, the encoded spans with the first
+// one's leading ',' dropped (otlp_first_piece), suffix.
+std::string otlp_payload_prefix(const ServiceInfo& info);
+std::string_view otlp_payload_suffix();
+std::string_view otlp_first_piece(std::string_view piece);
 
+// Appends MessagePack to `out` through a cursor: the string grows in few large steps (the caller's
+// size hint, then at least 256 bytes), every value is a bounds check and a memcpy, and the length
+// is settled once, when the writer goes out of scope.
+//
+// With `used`, the writer appends at out[used] and leaves out's size alone (only ever growing it):
+// a reused buffer is then zero-filled once in its life, not on every write.
 class MsgpackWriter {
  public:
-  explicit MsgpackWriter(std::string& out) : out_(out) {}
+  explicit MsgpackWriter(std::string& out, std::size_t size_hint = 0) : out_(out), used_(out.size()) {
+    room(size_hint);
+  }
+  MsgpackWriter(std::string& out, std::size_t& used, std::size_t size_hint)
+      : out_(out), used_(used), external_used_(&used) {
+    room(size_hint);
+  }
+  ~MsgpackWriter() {
+    if (external_used_)
+      *external_used_ = used_;
+    else
+      out_.resize(used_);
+  }
+  MsgpackWriter(const MsgpackWriter&) = delete;
+  MsgpackWriter& operator=(const MsgpackWriter&) = delete;
 
-  // Each value is assembled in a small stack buffer and appended once (no per-byte push_back).
   void map(std::uint32_t n) { header(n, 0x80, 16, 0xde, 0xdf); }
   void array(std::uint32_t n) { header(n, 0x90, 16, 0xdc, 0xdd); }
   void str(std::string_view s) {
     const auto n = static_cast<std::uint32_t>(s.size());
-    char h[5];
-    std::size_t k;
+    char* p = take(5 + s.size());
+    char* const start = p;
     if (n < 32) {
-      h[0] = static_cast<char>(0xa0 | n);
-      k = 1;
+      *p++ = static_cast<char>(0xa0 | n);
     } else if (n <= 0xff) {
-      h[0] = static_cast<char>(0xd9);
-      k = 1 + be(h + 1, n, 1);
+      *p++ = static_cast<char>(0xd9);
+      p = be(p, n, 1);
     } else if (n <= 0xffff) {
-      h[0] = static_cast<char>(0xda);
-      k = 1 + be(h + 1, n, 2);
+      *p++ = static_cast<char>(0xda);
+      p = be(p, n, 2);
     } else {
-      h[0] = static_cast<char>(0xdb);
-      k = 1 + be(h + 1, n, 4);
+      *p++ = static_cast<char>(0xdb);
+      p = be(p, n, 4);
     }
-    out_.append(h, k);
-    out_.append(s);
+    if (n) std::memcpy(p, s.data(), n);
+    commit(start, p + n);
+  }
+  // Pre-encoded bytes (a SharedTags fragment).
+  void raw(std::string_view bytes) {
+    char* p = take(bytes.size());
+    if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
+    commit(p, p + bytes.size());
   }
   void u64(std::uint64_t v) {
-    char b[9];
-    std::size_t k;
+    char* const start = take(9);
+    char* p = start;
     if (v < 128) {
-      b[0] = static_cast<char>(v);
-      k = 1;
+      *p++ = static_cast<char>(v);
     } else if (v <= 0xff) {
-      b[0] = static_cast<char>(0xcc);
-      k = 1 + be(b + 1, v, 1);
+      *p++ = static_cast<char>(0xcc);
+      p = be(p, v, 1);
     } else if (v <= 0xffff) {
-      b[0] = static_cast<char>(0xcd);
-      k = 1 + be(b + 1, v, 2);
+      *p++ = static_cast<char>(0xcd);
+      p = be(p, v, 2);
     } else if (v <= 0xffffffffu) {
-      b[0] = static_cast<char>(0xce);
-      k = 1 + be(b + 1, v, 4);
+      *p++ = static_cast<char>(0xce);
+      p = be(p, v, 4);
     } else {
-      b[0] = static_cast<char>(0xcf);
-      k = 1 + be(b + 1, v, 8);
+      *p++ = static_cast<char>(0xcf);
+      p = be(p, v, 8);
     }
-    out_.append(b, k);
+    commit(start, p);
   }
   void i64(std::int64_t v) {
     if (v >= 0) return u64(static_cast<std::uint64_t>(v));
-    char b[9];
-    std::size_t k;
+    char* const start = take(9);
+    char* p = start;
     const auto u = static_cast<std::uint64_t>(v);
     if (v >= -32) {
-      b[0] = static_cast<char>(u);
-      k = 1;
+      *p++ = static_cast<char>(u);
     } else if (v >= INT8_MIN) {
-      b[0] = static_cast<char>(0xd0);
-      k = 1 + be(b + 1, u, 1);
+      *p++ = static_cast<char>(0xd0);
+      p = be(p, u, 1);
     } else if (v >= INT16_MIN) {
-      b[0] = static_cast<char>(0xd1);
-      k = 1 + be(b + 1, u, 2);
+      *p++ = static_cast<char>(0xd1);
+      p = be(p, u, 2);
     } else if (v >= INT32_MIN) {
-      b[0] = static_cast<char>(0xd2);
-      k = 1 + be(b + 1, u, 4);
+      *p++ = static_cast<char>(0xd2);
+      p = be(p, u, 4);
     } else {
-      b[0] = static_cast<char>(0xd3);
-      k = 1 + be(b + 1, u, 8);
+      *p++ = static_cast<char>(0xd3);
+      p = be(p, u, 8);
     }
-    out_.append(b, k);
+    commit(start, p);
   }
   void f64(double d) {
     std::uint64_t bits;
     std::memcpy(&bits, &d, sizeof bits);
-    char b[9];
-    b[0] = static_cast<char>(0xcb);
-    be(b + 1, bits, 8);
-    out_.append(b, 9);
+    char* const start = take(9);
+    *start = static_cast<char>(0xcb);
+    commit(start, be(start + 1, bits, 8));
   }
 
  private:
-  static std::size_t be(char* p, std::uint64_t v, int bytes) {
+  static char* be(char* p, std::uint64_t v, int bytes) {
     for (int i = bytes - 1; i >= 0; --i) *p++ = static_cast<char>((v >> (8 * i)) & 0xff);
-    return static_cast<std::size_t>(bytes);
+    return p;
   }
+  void room(std::size_t n) {
+    if (out_.size() - used_ < n)
+      out_.resize(std::max(used_ + std::max<std::size_t>(n, 256), 2 * out_.size()));
+  }
+  // At least n writable bytes at the cursor; commit() advances the cursor past what was written.
+  char* take(std::size_t n) {
+    room(n);
+    return out_.data() + used_;
+  }
+  void commit(const char* start, const char* end) { used_ += static_cast<std::size_t>(end - start); }
   void header(std::uint32_t n, std::uint32_t fix, std::uint32_t fix_max, std::uint32_t b16,
               std::uint32_t b32) {
-    char h[5];
-    std::size_t k;
+    char* const start = take(5);
+    char* p = start;
     if (n < fix_max) {
-      h[0] = static_cast<char>(fix | n);
-      k = 1;
+      *p++ = static_cast<char>(fix | n);
     } else if (n <= 0xffff) {
-      h[0] = static_cast<char>(b16);
-      k = 1 + be(h + 1, n, 2);
+      *p++ = static_cast<char>(b16);
+      p = be(p, n, 2);
     } else {
-      h[0] = static_cast<char>(b32);
-      k = 1 + be(h + 1, n, 4);
+      *p++ = static_cast<char>(b32);
+      p = be(p, n, 4);
     }
-    out_.append(h, k);
+    commit(start, p);
   }
   std::string& out_;
+  std::size_t used_;
+  std::size_t* external_used_ = nullptr;
 };
 
 // Length of the well-formed UTF-8 sequence starting at s[i] (Unicode Table 3-7: no overlong forms, no

@@ -80,8 +80,9 @@ std::size_t total_size(const std::vector<std::string_view>& pieces) {
 }
 
 template <class Socket>
-asio::awaitable<void> exchange(Socket& sock, http::request<http::string_body>& req, HttpResult& res) {
-  auto [wec, _] = co_await http::async_write(sock, req, asio::as_tuple(asio::use_awaitable));
+asio::awaitable<void> exchange(Socket& sock, const std::vector<asio::const_buffer>& request,
+                               HttpResult& res) {
+  auto [wec, _] = co_await asio::async_write(sock, request, asio::as_tuple(asio::use_awaitable));
   if (wec) co_return;
   boost::beast::flat_buffer buf;
   http::response_parser<http::string_body> parser;
@@ -92,15 +93,22 @@ asio::awaitable<void> exchange(Socket& sock, http::request<http::string_body>& r
   res.body = std::move(parser.get().body());
 }
 
-// One request, one connection, one deadline for everything (resolve, connect, write, read).
-HttpResult http_call(const Endpoint& ep, http::verb verb, const std::string& target, const Headers& headers,
-                     std::string body, std::chrono::milliseconds timeout) {
+// One request, one connection, one deadline for everything (resolve, connect, write, read). The body
+// is gathered from `body` as it lies (the lane buffers): no copy into a request object.
+HttpResult http_call(const Endpoint& ep, std::string_view method, std::string_view target,
+                     const Headers& headers, const std::vector<std::string_view>& body,
+                     std::chrono::milliseconds timeout) {
   HttpResult res;
-  http::request<http::string_body> req{verb, target, 11};
-  req.set(http::field::host, ep.unix_path.empty() ? ep.host + ':' + std::to_string(ep.port) : "localhost");
-  for (const auto& [k, v] : headers) req.set(k, v);
-  req.body() = std::move(body);
-  req.prepare_payload();
+  std::string head;
+  head.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: ");
+  head.append(ep.unix_path.empty() ? ep.host + ':' + std::to_string(ep.port) : "localhost").append("\r\n");
+  for (const auto& [k, v] : headers) head.append(k).append(": ").append(v).append("\r\n");
+  head.append("Content-Length: ").append(std::to_string(total_size(body))).append("\r\n\r\n");
+  std::vector<asio::const_buffer> request;
+  request.reserve(body.size() + 1);
+  request.push_back(asio::buffer(head));
+  for (std::string_view piece : body)
+    if (!piece.empty()) request.push_back(asio::buffer(piece.data(), piece.size()));
   asio::io_context ioc;  // declared last among locals used by the coroutine: destroyed first
   asio::co_spawn(
       ioc,
@@ -109,7 +117,7 @@ HttpResult http_call(const Endpoint& ep, http::verb verb, const std::string& tar
           asio::local::stream_protocol::socket sock(ioc);
           auto [ec] = co_await sock.async_connect(asio::local::stream_protocol::endpoint(ep.unix_path),
                                                   asio::as_tuple(asio::use_awaitable));
-          if (!ec) co_await exchange(sock, req, res);
+          if (!ec) co_await exchange(sock, request, res);
           co_return;
         }
         asio::ip::tcp::resolver resolver(ioc);
@@ -118,7 +126,7 @@ HttpResult http_call(const Endpoint& ep, http::verb verb, const std::string& tar
         if (rec) co_return;
         asio::ip::tcp::socket sock(ioc);
         auto [cec, _] = co_await asio::async_connect(sock, results, asio::as_tuple(asio::use_awaitable));
-        if (!cec) co_await exchange(sock, req, res);
+        if (!cec) co_await exchange(sock, request, res);
       },
       asio::detached);
   ioc.run_for(timeout);
@@ -147,8 +155,8 @@ class BatchingExporter : public SpanExporter {
         dropped_.fetch_add(n, std::memory_order_relaxed);
         return;
       }
-      encode_trace(trace, l.q.bytes);
-      l.q.traces.push_back({l.q.bytes.size(), n});
+      encode_trace(trace, l.q.bytes, l.q.used);
+      l.q.traces.push_back({l.q.used, n});
       wake = l.q.spans < opts_.flush_spans && l.q.spans + n >= opts_.flush_spans;
       l.q.spans += n;
     }
@@ -174,8 +182,9 @@ class BatchingExporter : public SpanExporter {
   void start() {
     thread_ = std::thread([this] { run(); });
   }
-  // On the submitting worker, under its lane lock: appends one trace in the wire encoding.
-  virtual void encode_trace(const std::vector<Span>& trace, std::string& out) const = 0;
+  // On the submitting worker, under its lane lock: appends one trace in the wire encoding at
+  // out[used] and advances `used` (out's size is the buffer's high-water mark, not its content).
+  virtual void encode_trace(const std::vector<Span>& trace, std::string& out, std::size_t& used) const = 0;
   // On the flusher thread: `traces` encoded traces (the concatenation of `encoded`). Returns true if the
   // agent accepted them.
   virtual bool send(const std::vector<std::string_view>& encoded, std::size_t traces) = 0;
@@ -190,11 +199,12 @@ class BatchingExporter : public SpanExporter {
     std::size_t spans;
   };
   struct Queue {
-    std::string bytes;
+    std::string bytes;  // [0, used) holds the encoded traces; the rest is reusable room
+    std::size_t used = 0;
     std::vector<TraceEnd> traces;
     std::size_t spans = 0;
     void clear() {
-      bytes.clear();
+      used = 0;
       traces.clear();
       spans = 0;
     }
@@ -228,7 +238,7 @@ class BatchingExporter : public SpanExporter {
         traces = spans = 0;
       };
       for (Queue& q : spare_) {
-        const std::string_view bytes = q.bytes;
+        const std::string_view bytes(q.bytes.data(), q.used);
         std::size_t begin = 0, end = 0;
         for (const TraceEnd& t : q.traces) {
           end = t.end;
@@ -266,8 +276,8 @@ class DatadogExporter final : public BatchingExporter {
   double agent_sample_rate() const override { return rate_.load(std::memory_order_relaxed); }
 
  private:
-  void encode_trace(const std::vector<Span>& trace, std::string& out) const override {
-    detail::encode_v04_trace_into(out, trace);
+  void encode_trace(const std::vector<Span>& trace, std::string& out, std::size_t& used) const override {
+    detail::encode_v04_trace_at(out, used, trace);
   }
   bool send(const std::vector<std::string_view>& encoded, std::size_t traces) override {
     Headers h{{"Content-Type", "application/msgpack"},
@@ -276,10 +286,12 @@ class DatadogExporter final : public BatchingExporter {
               {"Datadog-Meta-Lang-Interpreter", "gcc"},
               {"Datadog-Meta-Tracer-Version", GATEWAY_KRAKEND_VERSION},
               {"X-Datadog-Trace-Count", std::to_string(traces)}};
-    std::string body;
-    body.reserve(total_size(encoded) + 5);
-    detail::v04_payload_into(body, traces, encoded);
-    HttpResult r = http_call(ep_, http::verb::put, "/v0.4/traces", h, std::move(body), opts_.timeout);
+    const std::string prefix = detail::v04_payload_prefix(traces);
+    std::vector<std::string_view> body;
+    body.reserve(encoded.size() + 1);
+    body.push_back(prefix);
+    body.insert(body.end(), encoded.begin(), encoded.end());
+    HttpResult r = http_call(ep_, "PUT", "/v0.4/traces", h, body, opts_.timeout);
     if (r.status != 200) return false;
     read_rates(r.body);
     return true;
@@ -311,15 +323,19 @@ class OtlpHttpExporter final : public BatchingExporter {
   ~OtlpHttpExporter() override { shutdown(); }
 
  private:
-  void encode_trace(const std::vector<Span>& trace, std::string& out) const override {
+  void encode_trace(const std::vector<Span>& trace, std::string& out, std::size_t& used) const override {
+    out.resize(used);  // the JSON encoder appends
     detail::encode_otlp_spans_into(out, trace);
+    used = out.size();
   }
-  bool send(const std::vector<std::string_view>& encoded, std::size_t traces) override {
+  bool send(const std::vector<std::string_view>& encoded, std::size_t) override {
     Headers h{{"Content-Type", "application/json"}};
-    std::string body;
-    body.reserve(total_size(encoded) + 256);
-    detail::otlp_payload_into(body, info_, encoded);
-    HttpResult r = http_call(ep_, http::verb::post, "/v1/traces", h, std::move(body), opts_.timeout);
+    const std::string prefix = detail::otlp_payload_prefix(info_);
+    std::vector<std::string_view> body{prefix};
+    for (std::string_view piece : encoded)
+      body.push_back(body.size() == 1 ? detail::otlp_first_piece(piece) : piece);
+    body.push_back(detail::otlp_payload_suffix());
+    HttpResult r = http_call(ep_, "POST", "/v1/traces", h, body, opts_.timeout);
     return r.status >= 200 && r.status < 300;
   }
 };

@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "telemetry/encoding.h"
 #include "telemetry/tracing.h"
 
 namespace gw::telemetry {
@@ -21,7 +22,7 @@ std::int64_t now_unix_ns() {
 
 namespace {
 // Room for the tags set by gateway/observe plus the ones finish() stamps, so meta never regrows.
-constexpr std::size_t kRootMeta = 14, kChildMeta = 10;
+constexpr std::size_t kRootMeta = 10, kChildMeta = 6;
 
 // xoshiro256** per thread, seeded once from std::random_device: a few ns per id, no lock, and
 // unpredictable enough for trace/span ids (which are not secrets).
@@ -121,11 +122,30 @@ TracerConfig TracerConfig::from_env(const EnvFn& env) {
   return c;
 }
 
+void SharedTags::add_meta(std::string key, std::string value) {
+  detail::MsgpackWriter w(v04_meta);
+  w.str(key);
+  w.str(value);
+  meta.emplace_back(std::move(key), std::move(value));
+}
+
+void SharedTags::add_metric(std::string key, double value) {
+  detail::MsgpackWriter w(v04_metrics);
+  w.str(key);
+  w.f64(value);
+  metrics.emplace_back(std::move(key), value);
+}
+
 Tracer::Tracer(TracerConfig config, std::shared_ptr<SpanExporter> exporter)
-    : config_(std::move(config)),
-      exporter_(std::move(exporter)),
-      runtime_id_(uuid4()),
-      pid_(static_cast<double>(::getpid())) {}
+    : config_(std::move(config)), exporter_(std::move(exporter)) {
+  shared_.add_meta("language", "cpp");
+  shared_.add_meta("runtime-id", uuid4());
+  if (!config_.env.empty()) shared_.add_meta("env", config_.env);
+  if (!config_.version.empty()) shared_.add_meta("version", config_.version);
+  for (const auto& [k, v] : config_.tags) shared_.add_meta(k, v);
+  // The gateway does not fork after start: the pid is read once.
+  shared_.add_metric("process_id", static_cast<double>(::getpid()));
+}
 
 Trace Tracer::start_trace(const TraceContext& parent, std::string name, std::string resource,
                           std::string type, std::int64_t start_ns) const {
@@ -133,7 +153,7 @@ Trace Tracer::start_trace(const TraceContext& parent, std::string name, std::str
   t.inherited = parent;
   t.spans.reserve(4);  // server + proxy + one backend without regrowing (moving spans)
   Span s;
-  s.meta.reserve(kRootMeta + config_.tags.size());
+  s.meta.reserve(kRootMeta);
   s.metrics.reserve(4);
   if (parent.valid()) {
     s.trace_id_high = parent.trace_id_high;
@@ -174,7 +194,7 @@ Trace Tracer::start_trace(const TraceContext& parent, std::string name, std::str
 std::size_t Tracer::start_span(Trace& t, std::size_t parent, std::string name, std::string resource,
                                std::string type, std::int64_t start_ns) const {
   Span s;
-  s.meta.reserve(kChildMeta + config_.tags.size());
+  s.meta.reserve(kChildMeta);
   s.metrics.reserve(1);
   s.trace_id_high = t.spans[0].trace_id_high;
   s.trace_id_low = t.spans[0].trace_id_low;
@@ -201,15 +221,9 @@ TraceContext Tracer::context_for(const Trace& t, std::size_t span) const {
 
 void Tracer::finish(Trace&& t, unsigned lane) const {
   if (!exporter_ || t.spans.empty()) return;
-  const double pid = pid_;
   for (Span& s : t.spans) {
-    s.set_meta("language", "cpp");
-    s.set_meta("runtime-id", runtime_id_);
-    if (!config_.env.empty()) s.set_meta("env", config_.env);
-    if (!config_.version.empty()) s.set_meta("version", config_.version);
+    s.shared = &shared_;
     if (!t.inherited.origin.empty()) s.set_meta("_dd.origin", t.inherited.origin);
-    for (const auto& [k, v] : config_.tags) s.set_meta(k, v);
-    s.set_metric("process_id", pid);
   }
   Span& root = t.spans[0];
   root.set_metric("_sampling_priority_v1", t.sampling_priority);

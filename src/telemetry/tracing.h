@@ -18,14 +18,27 @@ namespace gw::telemetry {
 using EnvFn = std::function<const char*(const char*)>;  // defaults to std::getenv; tests pass their own
 const char* real_env(const char* name);
 
+// Tags every span of the process carries (language, runtime-id, env, version, DD_TAGS, process_id):
+// built once by the Tracer and written by the encoders from a pre-encoded copy, so a span neither
+// stores nor re-encodes them.
+struct SharedTags {
+  std::vector<std::pair<std::string, std::string>> meta;
+  std::vector<std::pair<std::string, double>> metrics;
+  std::string v04_meta, v04_metrics;  // the same pairs, msgpack-encoded (no map header)
+  void add_meta(std::string key, std::string value);
+  void add_metric(std::string key, double value);
+};
+
 struct Span {
   std::uint64_t trace_id_low = 0, trace_id_high = 0;  // high goes to meta _dd.p.tid on the local root
   std::uint64_t span_id = 0, parent_id = 0;
-  std::string name, service, resource, type;   // type: "web" server, "http" client, "" internal
+  std::string_view service;                    // the tracer's (or a literal): outlives the span
+  std::string name, resource, type;            // type: "web" server, "http" client, "" internal
   std::int64_t start_ns = 0, duration_ns = 0;  // Unix epoch ns / ns
   std::int32_t error = 0;
   std::vector<std::pair<std::string, std::string>> meta;
   std::vector<std::pair<std::string, double>> metrics;
+  const SharedTags* shared = nullptr;  // set by Tracer::finish; owned by the Tracer, which outlives it
 
   void set_meta(std::string key, std::string value) { meta.emplace_back(std::move(key), std::move(value)); }
   void set_metric(std::string key, double value) { metrics.emplace_back(std::move(key), value); }
@@ -165,8 +178,7 @@ class Tracer {
  private:
   TracerConfig config_;
   std::shared_ptr<SpanExporter> exporter_;
-  std::string runtime_id_;
-  double pid_;  // process_id metric (read once: the gateway does not fork after start)
+  SharedTags shared_;
 };
 
 std::uint64_t random_id();  // non-zero, 63 bits

@@ -145,6 +145,31 @@ TEST(Msgpack, SpanRoundTrip) {
   EXPECT_EQ(std::get<std::string>(s.at("type").v), "web");
 }
 
+TEST(Msgpack, SharedTagsAreWrittenIntoEverySpansMaps) {
+  SharedTags shared;
+  shared.add_meta("language", "cpp");
+  shared.add_meta("env", "prod");
+  shared.add_metric("process_id", 4242);
+  Span a = sample_span(), b = sample_span();
+  a.shared = b.shared = &shared;
+  std::string bytes = encode_v04_msgpack({{a, b}});
+  Decoder d{bytes};
+  Node root = d.next();
+  EXPECT_EQ(d.i, bytes.size()) << "map sizes must count the shared pairs";
+  for (const Node& s : std::get<std::vector<Node>>(std::get<std::vector<Node>>(root.v)[0].v)) {
+    EXPECT_EQ(std::get<6>(s.at("meta").v).size(), 4u);
+    EXPECT_EQ(std::get<std::string>(s.at("meta").at("http.method").v), "GET");
+    EXPECT_EQ(std::get<std::string>(s.at("meta").at("language").v), "cpp");
+    EXPECT_EQ(std::get<std::string>(s.at("meta").at("env").v), "prod");
+    EXPECT_EQ(std::get<6>(s.at("metrics").v).size(), 3u);
+    EXPECT_EQ(std::get<double>(s.at("metrics").at("process_id").v), 4242);
+    EXPECT_EQ(std::get<double>(s.at("metrics").at("neg").v), -2.5);
+  }
+  const std::string otlp = encode_otlp_json({{a}}, {"api-gateway", "prod", "1"});
+  EXPECT_NE(otlp.find(R"({"key":"language","value":{"stringValue":"cpp"}})"), std::string::npos) << otlp;
+  EXPECT_NE(otlp.find(R"({"key":"process_id","value":{"doubleValue":4242}})"), std::string::npos) << otlp;
+}
+
 TEST(Endpoint, FromEnv) {
   std::map<std::string, std::string> env{{"DD_AGENT_HOST", "10.0.0.7"}, {"DD_TRACE_AGENT_PORT", "9126"}};
   auto get = [&](const char* k) -> const char* { return env.count(k) ? env[k].c_str() : nullptr; };

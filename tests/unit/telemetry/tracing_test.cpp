@@ -117,14 +117,21 @@ class CapturingExporter : public SpanExporter {
   std::vector<std::vector<Span>> traces;
 };
 
+// A span's tag as the encoders write it: its own, else the tracer's shared ones.
 std::string meta(const Span& s, const std::string& k) {
   for (const auto& [key, v] : s.meta)
     if (key == k) return v;
+  if (s.shared)
+    for (const auto& [key, v] : s.shared->meta)
+      if (key == k) return v;
   return "<absent>";
 }
 double metric(const Span& s, const std::string& k) {
   for (const auto& [key, v] : s.metrics)
     if (key == k) return v;
+  if (s.shared)
+    for (const auto& [key, v] : s.shared->metrics)
+      if (key == k) return v;
   return -999;
 }
 

@@ -120,10 +120,12 @@ int run(const Args& a) {
                  "with --help\n";
     return 1;
   }
+#ifndef GATEWAY_TCMALLOC
   // Keep freed heap for reuse: glibc's default trimming hands memory back after bursts and the
   // next request faults it in again (measured: ~2.5 page faults per aggregated request).
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
   mallopt(M_MMAP_THRESHOLD, 4 << 20);
+#endif
   unsigned workers = std::max(1u, std::thread::hardware_concurrency());
   if (const char* w = std::getenv("GATEWAY_WORKERS"); w && std::atoi(w) > 0)
     workers = static_cast<unsigned>(std::atoi(w));

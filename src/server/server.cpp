@@ -381,9 +381,11 @@ void Server::Impl::drain(Worker& worker, WorkerState& state) {
 Server::Server(Options options, std::shared_ptr<Handler> handler) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   impl_->options.limits = limits_from_environment(impl_->options.limits);
+#ifndef GATEWAY_TCMALLOC
   // Buffers of 1 MiB and more (big JSON bodies) get their own mapping, returned to the OS when
   // freed; glibc's adaptive threshold would otherwise keep up to 32 MiB per arena after a burst.
   ::mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
   impl_->handler = std::move(handler);
   unsigned n =
       impl_->options.workers ? impl_->options.workers : std::max(1u, std::thread::hardware_concurrency());

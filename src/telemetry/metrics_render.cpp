@@ -19,7 +19,11 @@ std::string format_go_float(double v) {
   // Shortest round-trip digits; Go's 'g' with precision -1 switches to %e when exp < -4 || exp >= 6.
   auto sci = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
   std::string_view s(buf, static_cast<std::size_t>(sci.ptr - buf));
-  int exp = std::atoi(s.data() + s.find('e') + 1);
+  // to_chars writes no NUL: parse the exponent within what it wrote ("e-05", "e+06").
+  int exp = 0;
+  const char* e = s.data() + s.find('e') + 1;
+  if (*e == '+') ++e;
+  std::from_chars(e, sci.ptr, exp);
   if (exp < -4 || exp >= 6) return std::string(s);
   auto fix = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
   return std::string(buf, fix.ptr);

@@ -1,11 +1,16 @@
 // process_* as the Prometheus process collector reports them (read from /proc at scrape time), and the
 // few go_* gauges that have an honest C++ meaning. KrakenD's Datadog monitors read
-// go_memstats_heap_alloc_bytes; here it is glibc's live heap bytes (mallinfo2().uordblks: bytes in
-// chunks handed out by malloc and not yet freed), the closest equivalent of Go's "heap objects bytes".
+// go_memstats_heap_alloc_bytes; here it is the allocator's live heap bytes (tcmalloc's
+// generic.current_allocated_bytes, or glibc's mallinfo2().uordblks): bytes handed out by malloc and
+// not yet freed, the closest equivalent of Go's "heap objects bytes".
 #include <dirent.h>
 #include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
+
+#ifdef GATEWAY_TCMALLOC
+#include <gperftools/malloc_extension_c.h>
+#endif
 
 #include <fstream>
 #include <sstream>
@@ -22,6 +27,33 @@ void render_gauge(std::string& out, const std::string& name, const std::string& 
 }
 
 namespace {
+
+struct HeapStats {
+  double live = 0, sys = 0, idle = 0;
+};
+
+#ifdef GATEWAY_TCMALLOC
+#define kAllocator "tcmalloc"
+HeapStats heap_stats() {
+  auto property = [](const char* name) {
+    std::size_t v = 0;
+    return MallocExtension_GetNumericProperty(name, &v) ? static_cast<double>(v) : 0.0;
+  };
+  HeapStats h;
+  h.live = property("generic.current_allocated_bytes");
+  h.sys = property("generic.heap_size");
+  h.idle = property("tcmalloc.pageheap_free_bytes") + property("tcmalloc.central_cache_free_bytes") +
+           property("tcmalloc.thread_cache_free_bytes") + property("tcmalloc.transfer_cache_free_bytes");
+  return h;
+}
+#else
+#define kAllocator "glibc mallinfo2"
+HeapStats heap_stats() {
+  const struct mallinfo2 mi = mallinfo2();
+  return {static_cast<double>(mi.uordblks), static_cast<double>(mi.arena + mi.hblkhd),
+          static_cast<double>(mi.fordblks)};
+}
+#endif
 
 double rlimit_value(int resource) {
   rlimit rl{};
@@ -127,21 +159,17 @@ void render_process_families(std::map<std::string, std::string>& out, bool proce
       "counter", tx);
   }
   if (go) {
-    struct mallinfo2 mi = mallinfo2();
-    const double live = static_cast<double>(mi.uordblks);
+    const HeapStats heap = heap_stats();
     auto g = [&](const char* name, const char* help, double v) {
       render_gauge(out[name], name, help, "gauge", v);
     };
     g("go_memstats_heap_alloc_bytes",
-      "Alias for KrakenD dashboards: live heap bytes (glibc mallinfo2 uordblks, allocated and not freed).",
-      live);
-    g("go_memstats_alloc_bytes", "Alias of go_memstats_heap_alloc_bytes (live heap bytes, glibc mallinfo2).",
-      live);
-    g("go_memstats_heap_sys_bytes",
-      "Heap bytes obtained from the OS by malloc (glibc mallinfo2 arena + hblkhd).",
-      static_cast<double>(mi.arena + mi.hblkhd));
-    g("go_memstats_heap_idle_bytes", "Free bytes held by malloc arenas (glibc mallinfo2 fordblks).",
-      static_cast<double>(mi.fordblks));
+      "Alias for KrakenD dashboards: live heap bytes (" kAllocator ", allocated and not freed).", heap.live);
+    g("go_memstats_alloc_bytes", "Alias of go_memstats_heap_alloc_bytes (live heap bytes, " kAllocator ").",
+      heap.live);
+    g("go_memstats_heap_sys_bytes", "Heap bytes obtained from the OS by malloc (" kAllocator ").", heap.sys);
+    g("go_memstats_heap_idle_bytes", "Free bytes held by malloc, not returned to the OS (" kAllocator ").",
+      heap.idle);
     if (st.ok) g("go_threads", "Number of OS threads of the process (/proc/self/stat).", st.threads);
     g("go_sched_gomaxprocs_threads", "Number of gateway worker threads running requests in parallel.",
       static_cast<double>(workers));

@@ -29,6 +29,19 @@ TEST(FormatGoFloat, MatchesGoStrconvG) {
   EXPECT_EQ(format_go_float(1.0 / 0.0), "+Inf");
 }
 
+// Regression: the exponent was read with atoi from a buffer that is not NUL-terminated, so digits
+// left on the stack by a longer number turned le="0.1" into le="1e-01" (seen once tcmalloc changed
+// what the stack held).
+TEST(FormatGoFloat, ExponentIsReadOnlyFromTheDigitsWritten) {
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(format_go_float(1.2345678901234568e-05), "1.2345678901234568e-05");
+    EXPECT_EQ(format_go_float(0.1), "0.1");
+    EXPECT_EQ(format_go_float(1.2345678901234567e+15), "1.2345678901234568e+15");
+    EXPECT_EQ(format_go_float(0.3), "0.3");
+    EXPECT_EQ(format_go_float(10), "10");
+  }
+}
+
 TEST(NormalizeUrlPattern, LowercasesPlaceholders) {
   EXPECT_EQ(normalize_url_pattern("/users/{{.UserID}}/x"), "/users/:userid/x");
   EXPECT_EQ(normalize_url_pattern("/users/{id}"), "/users/:id");

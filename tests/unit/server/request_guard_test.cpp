@@ -32,7 +32,7 @@ Parsed parse(const std::string& bytes, std::size_t step = 0, Limits limits = {})
     if (head.state != State::need_more || have == bytes.size()) break;
     have = std::min(bytes.size(), have + step);
   }
-  Parsed out{head.state, head.status, head.consumed};
+  Parsed out{head.state, head.status, head.consumed, {}, false};
   if (head.state != State::complete) return out;
   std::string_view rest = std::string_view(bytes).substr(head.consumed);
   boost::system::error_code ec;

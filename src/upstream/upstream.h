@@ -3,6 +3,7 @@
 // keep-alive response. Not thread-safe by design: one Client per worker io_context.
 #pragma once
 
+#include <algorithm>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -46,7 +47,12 @@ struct Target {
 class Connection {
  public:
   // max_buffer bounds what one response can make us hold (e.g. an endless chunk extension).
-  Connection(asio::any_io_executor ex, std::size_t max_buffer) : stream(ex), buffer(max_buffer) {}
+  // Beast reads as much as the buffer's free capacity, and an empty flat_buffer reads 512 bytes:
+  // reserving 16 KiB up front reads a response in 16 KiB syscalls instead of 512-byte ones.
+  Connection(asio::any_io_executor ex, std::size_t max_buffer) : stream(ex), buffer(max_buffer) {
+    buffer.reserve(std::min<std::size_t>(max_buffer, kReadSize));
+  }
+  static constexpr std::size_t kReadSize = 16 * 1024;
   beast::tcp_stream stream;
   beast::flat_buffer buffer;
   std::string pool_key;

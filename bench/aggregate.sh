@@ -70,11 +70,5 @@ PY
 echo "3-backend aggregation, ${DURATION}s x ${RUNS} runs (median), wrk on cpu $CLIENT_CPU, servers on cpu $SERVER_CPU"
 compare gateway "http://127.0.0.1:$gw/agg" nginx-ssi "http://127.0.0.1:$nginx_ssi/agg"
 
-if [[ -n "${PERF:-}" ]]; then
-  c=${CONNECTIONS%% *}
-  profile_gateway "$GATEWAY_PID" "http://127.0.0.1:$gw/agg" "$c"
-  echo
-  echo "cost per aggregated request, c=$c (the backends' nginx excluded):"
-  cost_per_request gateway "http://127.0.0.1:$gw/agg" "$c" "$GATEWAY_PID"
-  cost_per_request nginx-ssi "http://127.0.0.1:$nginx_ssi/agg" "$c" $(pgrep -P "$(cat "$WORK/nginx-ssi/nginx.pid")")
-fi
+perf_report aggregated gateway "http://127.0.0.1:$gw/agg" "$GATEWAY_PID" \
+  nginx-ssi "http://127.0.0.1:$nginx_ssi/agg" "$(pgrep -P "$(cat "$WORK/nginx-ssi/nginx.pid")")"

@@ -181,6 +181,21 @@ profile_gateway() {
   awk '/\[k\]/ && ++i <= 10 { print "  " substr($0, 1, 160) }' "$WORK/perf.txt"
 }
 
+# perf_report WHAT LABEL_A URL_A PIDS_A LABEL_B URL_B PIDS_B: with PERF=1, at the first connection count,
+# a profile of side A's (first) pid, then CPU, syscalls and mallocs per request of both sides.
+# PIDS_*: one quoted, space-separated list per side. Without PERF it does nothing.
+perf_report() {
+  [[ -n "${PERF:-}" ]] || return 0
+  local what=$1 la=$2 ua=$3 pa=$4 lb=$5 ub=$6 pb=$7 c=${CONNECTIONS%% *}
+  profile_gateway "${pa%% *}" "$ua" "$c"
+  echo
+  echo "cost per $what request, c=$c (the backends' nginx excluded):"
+  # shellcheck disable=SC2086  # the pid lists are meant to split
+  cost_per_request "$la" "$ua" "$c" $pa
+  # shellcheck disable=SC2086
+  cost_per_request "$lb" "$ub" "$c" $pb
+}
+
 # cpu_ticks PID...: "utime stime minflt" summed over PIDs (times in clock ticks), from /proc/PID/stat.
 cpu_ticks() {
   local pid u=0 st=0 mf=0 f

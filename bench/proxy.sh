@@ -29,11 +29,6 @@ start_gateway "$WORK/gw.json" "$gw"
 echo "no-op proxy, ${DURATION}s x ${RUNS} runs (median), wrk on cpu $CLIENT_CPU, servers on cpu $SERVER_CPU"
 compare gateway "http://127.0.0.1:$gw/item" nginx "http://127.0.0.1:$nginx_proxy/item"
 
-if [[ -n "${PERF:-}" ]]; then  # PERF=1: where the gateway's time goes, and CPU per request of both proxies
-  c=${CONNECTIONS%% *}
-  profile_gateway "$GATEWAY_PID" "http://127.0.0.1:$gw/item" "$c"
-  echo
-  echo "cost per proxied request, c=$c (the backend's nginx excluded):"
-  cost_per_request gateway "http://127.0.0.1:$gw/item" "$c" "$GATEWAY_PID"
-  cost_per_request nginx "http://127.0.0.1:$nginx_proxy/item" "$c" $(pgrep -P "$(cat "$WORK/nginx-proxy/nginx.pid")")
-fi
+# PERF=1: where the gateway's time goes, and CPU per request of both proxies.
+perf_report proxied gateway "http://127.0.0.1:$gw/item" "$GATEWAY_PID" \
+  nginx "http://127.0.0.1:$nginx_proxy/item" "$(pgrep -P "$(cat "$WORK/nginx-proxy/nginx.pid")")"

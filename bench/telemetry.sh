@@ -71,14 +71,7 @@ awk '$2 == "on" { on[$1] = $3; onp[$1] = $5 } $2 == "off" { off[$1] = $3; offp[$
     printf "%-6s telemetry on vs off: req/s drop %.1f%% (target <= 10%%), p99 %+.1f%%\n", c,
       100 * (1 - on[c] / off[c]), 100 * (onp[c] / offp[c] - 1) } }' "$RESULTS"
 
-if [[ -n "${PERF:-}" ]]; then
-  c=${CONNECTIONS%% *}
-  profile_gateway "$on_pid" "http://127.0.0.1:$gw_on/item" "$c"
-  echo
-  echo "cost per proxied request, c=$c (the backend's nginx excluded):"
-  cost_per_request on "http://127.0.0.1:$gw_on/item" "$c" "$on_pid"
-  cost_per_request off "http://127.0.0.1:$gw_off/item" "$c" "$off_pid"
-fi
+perf_report proxied on "http://127.0.0.1:$gw_on/item" "$on_pid" off "http://127.0.0.1:$gw_off/item" "$off_pid"
 
 # What the "on" gateway really did; all zero means the telemetry wiring is not in this binary.
 echo

@@ -19,11 +19,12 @@ std::size_t v04_size_bound(const Span& s) {
   return n;
 }
 
-template <class... Cursor>
-void encode_v04(std::string& out, const std::vector<Span>& trace, Cursor&... used) {
+}  // namespace
+
+void detail::encode_v04_trace_at(std::string& out, std::size_t& used, const std::vector<Span>& trace) {
   std::size_t bound = 5;
   for (const Span& s : trace) bound += v04_size_bound(s);
-  MsgpackWriter w(out, used..., bound);
+  MsgpackWriter w(out, used, bound);
   w.array(static_cast<std::uint32_t>(trace.size()));
   for (const Span& s : trace) {
     // Same 12 keys, same order as dd-trace-cpp's span_data.cpp.
@@ -65,14 +66,10 @@ void encode_v04(std::string& out, const std::vector<Span>& trace, Cursor&... use
   }
 }
 
-}  // namespace
-
 void detail::encode_v04_trace_into(std::string& out, const std::vector<Span>& trace) {
-  encode_v04(out, trace);
-}
-
-void detail::encode_v04_trace_at(std::string& out, std::size_t& used, const std::vector<Span>& trace) {
-  encode_v04(out, trace, used);
+  std::size_t used = out.size();
+  encode_v04_trace_at(out, used, trace);
+  out.resize(used);
 }
 
 std::string detail::v04_payload_prefix(std::size_t traces) {

@@ -215,8 +215,12 @@ cost_per_request() {
   command -v perf >/dev/null || { echo "perf not installed: cost per request skipped" >&2; return 0; }
   for sc in read readv recvfrom recvmsg write writev sendto sendmsg epoll_wait epoll_ctl accept4 \
             timerfd_settime futex; do events+=(-e "syscalls:sys_enter_$sc"); done
-  # malloc calls too when a uprobe exists (as root: perf probe -x /lib/x86_64-linux-gnu/libc.so.6 malloc).
-  [[ $(perf list 2>/dev/null | grep -c 'probe_libc:malloc') -gt 0 ]] && events+=(-e probe_libc:malloc)
+  # Allocations too when uprobes exist (as root: perf probe -x /lib/x86_64-linux-gnu/libc.so.6 malloc, or
+  # for the tcmalloc build: perf probe -x .../libtcmalloc_minimal.so.4 --add tcnew=tc_new --add tc_malloc).
+  local probe
+  for probe in $(perf list 2>/dev/null | grep -oE 'probe_(libc:malloc|libtcmalloc_minimal:[a-z_]+)'); do
+    events+=(-e "$probe")
+  done
   perf stat -x, -o "$WORK/stat.txt" -e raw_syscalls:sys_enter "${events[@]}" -p "$pids" -- sleep "$secs" 2>"$WORK/perf.err" &
   local perf_pid=$!
   sleep 0.2
@@ -229,7 +233,7 @@ cost_per_request() {
   awk -F, -v n="$n" -v label="$label" -v before="$before" -v after="$after" -v hz="$(getconf CLK_TCK)" '
     $3 ~ /sys_enter/ && $1 + 0 > 0 { name = $3; sub(/.*sys_enter_?/, "", name); if (name == "") name = "all"
       line = line sprintf(" %s %.2f", name, $1 / n) }
-    $3 ~ /probe_libc:malloc/ { mallocs = sprintf(", mallocs/request %.2f", $1 / n) }
+    $3 ~ /^probe_/ { allocs += $1; mallocs = sprintf(", allocations/request %.2f", allocs / n) }
     END { split(before, b, " "); split(after, a, " ")
       us = (a[1] - b[1]) * 1e6 / hz / n; sy = (a[2] - b[2]) * 1e6 / hz / n
       printf "  %-10s CPU/request %.1f us (user %.1f, sys %.1f), page faults/request %.2f%s; syscalls/request:%s\n",

@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "telemetry/encoding.h"
@@ -79,65 +80,132 @@ std::size_t total_size(const std::vector<std::string_view>& pieces) {
   return n;
 }
 
-template <class Socket>
-asio::awaitable<void> exchange(Socket& sock, const std::vector<asio::const_buffer>& request,
-                               HttpResult& res) {
-  auto [wec, _] = co_await asio::async_write(sock, request, asio::as_tuple(asio::use_awaitable));
-  if (wec) co_return;
-  boost::beast::flat_buffer buf;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(1 << 20);
-  auto [rec, __] = co_await http::async_read(sock, buf, parser, asio::as_tuple(asio::use_awaitable));
-  if (rec) co_return;
-  res.status = static_cast<int>(parser.get().result_int());
-  res.body = std::move(parser.get().body());
-}
+// One HTTP/1.1 connection to the agent or collector, kept open between flushes (the agent is a Go
+// net/http server: keep-alive). Only the flusher thread uses it. Each call has one deadline for
+// everything (resolve, connect, write, read); when it fires, the connection and its io_context are
+// discarded and the next call starts afresh.
+class AgentClient {
+ public:
+  AgentClient(const Endpoint& ep, std::chrono::milliseconds timeout) : ep_(ep), timeout_(timeout) {}
 
-// One request, one connection, one deadline for everything (resolve, connect, write, read). The body
-// is gathered from `body` as it lies (the lane buffers): no copy into a request object.
-HttpResult http_call(const Endpoint& ep, std::string_view method, std::string_view target,
-                     const Headers& headers, const std::vector<std::string_view>& body,
-                     std::chrono::milliseconds timeout) {
-  HttpResult res;
-  std::string head;
-  head.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: ");
-  head.append(ep.unix_path.empty() ? ep.host + ':' + std::to_string(ep.port) : "localhost").append("\r\n");
-  for (const auto& [k, v] : headers) head.append(k).append(": ").append(v).append("\r\n");
-  head.append("Content-Length: ").append(std::to_string(total_size(body))).append("\r\n\r\n");
-  std::vector<asio::const_buffer> request;
-  request.reserve(body.size() + 1);
-  request.push_back(asio::buffer(head));
-  for (std::string_view piece : body)
-    if (!piece.empty()) request.push_back(asio::buffer(piece.data(), piece.size()));
-  asio::io_context ioc;  // declared last among locals used by the coroutine: destroyed first
-  asio::co_spawn(
-      ioc,
-      [&]() -> asio::awaitable<void> {
-        if (!ep.unix_path.empty()) {
-          asio::local::stream_protocol::socket sock(ioc);
-          auto [ec] = co_await sock.async_connect(asio::local::stream_protocol::endpoint(ep.unix_path),
+  // The body is gathered from `body` as it lies (the lane buffers): no copy into a request object.
+  HttpResult call(std::string_view method, std::string_view target, const Headers& headers,
+                  const std::vector<std::string_view>& body) {
+    std::string head;
+    head.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: ");
+    head.append(ep_.unix_path.empty() ? ep_.host + ':' + std::to_string(ep_.port) : "localhost")
+        .append("\r\n");
+    for (const auto& [k, v] : headers) head.append(k).append(": ").append(v).append("\r\n");
+    head.append("Content-Length: ").append(std::to_string(total_size(body))).append("\r\n\r\n");
+    std::vector<asio::const_buffer> request;
+    request.reserve(body.size() + 1);
+    request.push_back(asio::buffer(head));
+    for (std::string_view piece : body)
+      if (!piece.empty()) request.push_back(asio::buffer(piece.data(), piece.size()));
+
+    const auto deadline = std::chrono::steady_clock::now() + timeout_;
+    const bool reused = open();
+    Attempt a = attempt(request, deadline);
+    // A kept-alive connection the agent closed while idle fails before any response byte: that
+    // request never reached a handler, so one retry on a fresh connection is safe.
+    if (reused && a.state == Attempt::failed && !a.response_started) a = attempt(request, deadline);
+    if (a.state != Attempt::done) return {};
+    return std::move(a.result);
+  }
+
+ private:
+  struct Attempt {
+    enum { pending, failed, done } state = pending;
+    bool response_started = false;
+    HttpResult result;
+  };
+
+  bool open() const { return (tcp_ && tcp_->is_open()) || (unix_ && unix_->is_open()); }
+
+  void reset() {  // fresh, closed sockets on the current io_context
+    tcp_.emplace(*ioc_);
+    unix_.emplace(*ioc_);
+    buf_.clear();
+  }
+
+  template <class Socket>
+  asio::awaitable<void> exchange(Socket& sock, const std::vector<asio::const_buffer>& request, Attempt& a) {
+    auto [wec, _] = co_await asio::async_write(sock, request, asio::as_tuple(asio::use_awaitable));
+    if (wec) co_return;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(1 << 20);
+    auto [rec, n] = co_await http::async_read(sock, buf_, parser, asio::as_tuple(asio::use_awaitable));
+    a.response_started = n > 0 || parser.got_some();
+    if (rec) co_return;
+    a.result.status = static_cast<int>(parser.get().result_int());
+    a.result.body = std::move(parser.get().body());
+    a.state = Attempt::done;
+    if (!parser.keep_alive()) {
+      boost::system::error_code ignored;
+      sock.close(ignored);
+    }
+  }
+
+  asio::awaitable<void> run(const std::vector<asio::const_buffer>& request, Attempt& a) {
+    if (!ep_.unix_path.empty()) {
+      if (!unix_->is_open()) {
+        auto [ec] = co_await unix_->async_connect(asio::local::stream_protocol::endpoint(ep_.unix_path),
                                                   asio::as_tuple(asio::use_awaitable));
-          if (!ec) co_await exchange(sock, request, res);
-          co_return;
-        }
-        asio::ip::tcp::resolver resolver(ioc);
-        auto [rec, results] = co_await resolver.async_resolve(ep.host, std::to_string(ep.port),
-                                                              asio::as_tuple(asio::use_awaitable));
-        if (rec) co_return;
-        asio::ip::tcp::socket sock(ioc);
-        auto [cec, _] = co_await asio::async_connect(sock, results, asio::as_tuple(asio::use_awaitable));
-        if (!cec) co_await exchange(sock, request, res);
-      },
-      asio::detached);
-  ioc.run_for(timeout);
-  if (!ioc.stopped()) res.status = 0;  // deadline hit: the pending operations die with ioc
-  return res;
-}
+        if (ec) co_return;
+      }
+      co_await exchange(*unix_, request, a);
+      co_return;
+    }
+    if (!tcp_->is_open()) {
+      asio::ip::tcp::resolver resolver(*ioc_);
+      auto [rec, results] = co_await resolver.async_resolve(ep_.host, std::to_string(ep_.port),
+                                                            asio::as_tuple(asio::use_awaitable));
+      if (rec) co_return;
+      auto [cec, _] = co_await asio::async_connect(*tcp_, results, asio::as_tuple(asio::use_awaitable));
+      if (cec) co_return;
+    }
+    co_await exchange(*tcp_, request, a);
+  }
+
+  Attempt attempt(const std::vector<asio::const_buffer>& request,
+                  std::chrono::steady_clock::time_point deadline) {
+    Attempt a;
+    if (!ioc_) {
+      ioc_ = std::make_unique<asio::io_context>();
+      reset();
+    }
+    asio::co_spawn(*ioc_, run(request, a), [&a](std::exception_ptr) {
+      if (a.state == Attempt::pending) a.state = Attempt::failed;
+    });
+    ioc_->run_until(deadline);
+    if (a.state == Attempt::pending) {
+      // Deadline: drop the io_context with whatever is pending in it (a hung resolve included).
+      tcp_.reset();
+      unix_.reset();
+      ioc_.reset();
+      return a;
+    }
+    ioc_->restart();
+    if (a.state != Attempt::done) reset();  // a failed exchange leaves the stream in an unknown state
+    return a;
+  }
+
+  const Endpoint& ep_;
+  std::chrono::milliseconds timeout_;
+  std::unique_ptr<asio::io_context> ioc_;
+  std::optional<asio::ip::tcp::socket> tcp_;  // both live on ioc_
+  std::optional<asio::local::stream_protocol::socket> unix_;
+  boost::beast::flat_buffer buf_;
+};
 
 class BatchingExporter : public SpanExporter {
  public:
   explicit BatchingExporter(Endpoint ep, ServiceInfo info, ExporterOptions o)
-      : ep_(std::move(ep)), info_(std::move(info)), opts_(o), lanes_(std::max(1u, o.lanes)) {
+      : ep_(std::move(ep)),
+        info_(std::move(info)),
+        opts_(o),
+        client_(ep_, o.timeout),
+        lanes_(std::max(1u, o.lanes)) {
     for (unsigned i = 0; i < lanes_.size(); ++i) lanes_[i] = std::make_unique<Lane>();
     spare_.resize(lanes_.size());
   }
@@ -192,6 +260,7 @@ class BatchingExporter : public SpanExporter {
   Endpoint ep_;
   ServiceInfo info_;
   ExporterOptions opts_;
+  AgentClient client_;  // flusher thread only
 
  private:
   struct TraceEnd {
@@ -291,7 +360,7 @@ class DatadogExporter final : public BatchingExporter {
     body.reserve(encoded.size() + 1);
     body.push_back(prefix);
     body.insert(body.end(), encoded.begin(), encoded.end());
-    HttpResult r = http_call(ep_, "PUT", "/v0.4/traces", h, body, opts_.timeout);
+    HttpResult r = client_.call("PUT", "/v0.4/traces", h, body);
     if (r.status != 200) return false;
     read_rates(r.body);
     return true;
@@ -335,7 +404,7 @@ class OtlpHttpExporter final : public BatchingExporter {
     for (std::string_view piece : encoded)
       body.push_back(body.size() == 1 ? detail::otlp_first_piece(piece) : piece);
     body.push_back(detail::otlp_payload_suffix());
-    HttpResult r = http_call(ep_, "POST", "/v1/traces", h, body, opts_.timeout);
+    HttpResult r = client_.call("POST", "/v1/traces", h, body);
     return r.status >= 200 && r.status < 300;
   }
 };

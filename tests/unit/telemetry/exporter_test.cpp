@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 #include <map>
+#include <thread>
 #include <variant>
 
 #include "receiver.h"
@@ -223,6 +224,34 @@ TEST(DatadogExporter, SendsV04WithAgentHeaders) {
   EXPECT_EQ(exp->sent_spans(), 3u);
   EXPECT_EQ(exp->dropped_spans(), 0u);
   EXPECT_DOUBLE_EQ(exp->agent_sample_rate(), 0.25);
+}
+
+// Flushes reuse one keep-alive connection (no connect, resolve or resolver thread per flush).
+TEST(DatadogExporter, ReusesTheAgentConnection) {
+  testing::Receiver agent(testing::Receiver::Mode::keep_alive);
+  auto exp = make_datadog_exporter({"127.0.0.1", agent.port(), ""}, {"svc", "", ""}, fast_options());
+  for (std::size_t i = 1; i <= 3; ++i) {
+    exp->submit({sample_span()}, 0);
+    ASSERT_GE(agent.wait_for(i, std::chrono::seconds(5)).size(), i);
+  }
+  exp->shutdown();
+  EXPECT_EQ(exp->sent_spans(), 3u);
+  EXPECT_EQ(agent.connections(), 1u);
+}
+
+// The agent closes a kept-alive connection between flushes: the next flush reconnects and loses nothing.
+TEST(DatadogExporter, ReconnectsWhenTheAgentDroppedAnIdleConnection) {
+  testing::Receiver agent(testing::Receiver::Mode::drop_idle);
+  auto exp = make_datadog_exporter({"127.0.0.1", agent.port(), ""}, {"svc", "", ""}, fast_options());
+  for (std::size_t i = 1; i <= 3; ++i) {
+    exp->submit({sample_span()}, 0);
+    ASSERT_GE(agent.wait_for(i, std::chrono::seconds(5)).size(), i);
+    std::this_thread::sleep_for(std::chrono::milliseconds(120));  // the close reaches the client first
+  }
+  exp->shutdown();
+  EXPECT_EQ(exp->sent_spans(), 3u);
+  EXPECT_EQ(exp->dropped_spans(), 0u);
+  EXPECT_EQ(agent.wait_for(3, std::chrono::seconds(1)).size(), 3u);
 }
 
 // The agent is down (connection refused) or accepts and never answers: submit() keeps returning at

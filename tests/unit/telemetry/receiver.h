@@ -14,7 +14,10 @@ namespace gw::telemetry::testing {
 
 class Receiver {
  public:
-  enum class Mode { respond, hang };
+  // respond: one request per connection, answered with Connection: close. keep_alive: HTTP/1.1
+  // keep-alive, many requests per connection. drop_idle: answers as if keeping the connection alive,
+  // then closes it (an agent's idle timeout firing between two flushes). hang: accepts, never answers.
+  enum class Mode { respond, keep_alive, drop_idle, hang };
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
   explicit Receiver(Mode mode = Mode::respond, std::string reply = "{}")
@@ -34,6 +37,7 @@ class Receiver {
     acceptor_.close(ec);
   }
   std::uint16_t port() const { return port_; }
+  std::size_t connections() const { return connections_.load(); }
 
   // Waits up to `timeout` for at least n requests.
   std::vector<Request> wait_for(std::size_t n, std::chrono::milliseconds timeout) {
@@ -50,25 +54,29 @@ class Receiver {
       boost::system::error_code ec;
       acceptor_.accept(sock, ec);
       if (ec || stop_) break;
+      ++connections_;
       if (mode_ == Mode::hang) {
         held_.push_back(std::move(sock));  // never read, never answer
         continue;
       }
       boost::beast::flat_buffer buf;
-      Request req;
-      http::read(sock, buf, req, ec);
-      if (ec) continue;
-      {
-        std::lock_guard g(m_);
-        requests_.push_back(req);
+      for (;;) {
+        Request req;
+        http::read(sock, buf, req, ec);
+        if (ec || stop_) break;
+        {
+          std::lock_guard g(m_);
+          requests_.push_back(req);
+        }
+        cv_.notify_all();
+        http::response<http::string_body> res{http::status::ok, 11};
+        res.set(http::field::content_type, "application/json");
+        res.body() = reply_;
+        res.keep_alive(mode_ != Mode::respond);
+        res.prepare_payload();
+        http::write(sock, res, ec);
+        if (ec || mode_ != Mode::keep_alive) break;
       }
-      cv_.notify_all();
-      http::response<http::string_body> res{http::status::ok, 11};
-      res.set(http::field::content_type, "application/json");
-      res.body() = reply_;
-      res.keep_alive(false);
-      res.prepare_payload();
-      http::write(sock, res, ec);
     }
   }
 
@@ -79,6 +87,7 @@ class Receiver {
   std::uint16_t port_ = acceptor_.local_endpoint().port();
   std::vector<boost::asio::ip::tcp::socket> held_;
   std::atomic<bool> stop_{false};
+  std::atomic<std::size_t> connections_{0};
   std::mutex m_;
   std::condition_variable cv_;
   std::vector<Request> requests_;

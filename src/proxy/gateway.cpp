@@ -1,6 +1,7 @@
 // Routing and the built-in endpoints; everything endpoint-specific lives in endpoint.cpp / noop.cpp.
 #include <sys/time.h>
 
+#include <charconv>
 #include <ctime>
 
 #include "proxy/endpoint.h"
@@ -110,29 +111,35 @@ class Gateway final : public server::Handler {
       scope.trace = &trace;
       trace = scope.tracer->start_trace(
           telemetry::extract(scope.tracer->config().propagation, propagation_headers(ex.request)),
-          "api-gateway.request", "", "web", telemetry::now_unix_ns());
+          "api-gateway.request", "", "web", telemetry::unix_ns_at(ex.start));
     }
     Routed routed;
     const bool usable = co_await dispatch(ex, state, scope, routed);
     const std::string_view method = ex.request.method_string();
     const std::string_view target = ex.request.target();
+    const auto end = server::Clock::now();  // one read for metrics, span and access log
     if (state.metrics && !routed.skip_telemetry)
       state.metrics->server(routed.route_id, method, ex.status,
-                            std::chrono::duration<double>(server::Clock::now() - ex.start).count(),
-                            ex.bytes_written);
+                            std::chrono::duration<double>(end - ex.start).count(), ex.bytes_written);
     telemetry::LogCorrelation corr;
     if (scope.trace && !routed.skip_telemetry) {
       telemetry::Span& root = trace.spans[0];
       corr = {root.trace_id_low, root.trace_id_high, root.span_id};
-      root.resource = std::string(method) + " " +
-                      (routed.route.empty() ? std::to_string(ex.status) : std::string(routed.route));
+      char status[8];
+      const std::string_view rest =
+          routed.route.empty()
+              ? std::string_view(status,
+                                 std::to_chars(status, status + sizeof status, ex.status).ptr - status)
+              : routed.route;
+      root.resource.reserve(method.size() + 1 + rest.size());
+      root.resource.append(method).append(1, ' ').append(rest);
       root.set_meta("span.kind", "server");
       root.set_meta("http.method", std::string(method));
       root.set_meta("http.url", std::string(target));
       if (!routed.route.empty()) root.set_meta("http.route", std::string(routed.route));
       root.set_meta("http.status_code", std::to_string(ex.status));
       if (ex.status >= 500) root.error = 1;
-      root.finish(telemetry::now_unix_ns());
+      root.finish(telemetry::unix_ns_at(end));
       scope.tracer->finish(std::move(trace), state.lane);
     }
     if (options_.logger && !service_->router.disable_access_log && !skip_access_log(target)) {
@@ -144,8 +151,7 @@ class Gateway final : public server::Handler {
       entry.client_ip = ex.peer_ip;
       entry.user_agent = ua == ex.request.end() ? std::string_view() : std::string_view(ua->value());
       entry.status = ex.status;
-      entry.duration_ns =
-          std::chrono::duration_cast<std::chrono::nanoseconds>(server::Clock::now() - ex.start).count();
+      entry.duration_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(end - ex.start).count();
       entry.bytes = ex.bytes_written;
       options_.logger->access(state.lane, entry, corr.span_id ? &corr : nullptr);
     }

@@ -3,9 +3,8 @@
 namespace gw::proxy {
 
 namespace {
-double seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
+using Clock = std::chrono::steady_clock;
+double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 }  // namespace
 
 std::string RequestScope::propagation(std::size_t span) const {
@@ -29,14 +28,15 @@ BackendObservation::BackendObservation(const Endpoint& endpoint, std::size_t bac
   resource.reserve(b.method.size() + 1 + b.url.normalized.size());
   resource.append(b.method).append(1, ' ').append(b.url.normalized);
   span_ = scope.tracer->start_span(*scope.trace, parent_span, "http.request", std::move(resource), "http",
-                                   telemetry::now_unix_ns());
+                                   telemetry::unix_ns_at(start_));
   propagation_ = scope.propagation(span_);
 }
 
 void BackendObservation::finish(unsigned status, bool error, bool timed_out, bool complete,
                                 std::int64_t request_bytes, std::int64_t response_content_length,
                                 std::uint64_t body_bytes, std::string_view authority, std::string_view head) {
-  const double secs = seconds_since(start_);
+  const auto end = Clock::now();  // one read for the metrics and the span
+  const double secs = seconds(end - start_);
   if (auto* m = worker_.metrics) {
     const auto b = static_cast<std::uint32_t>(backend_);
     const auto outcome =
@@ -59,7 +59,7 @@ void BackendObservation::finish(unsigned status, bool error, bool timed_out, boo
     s.set_meta("http.url", std::move(url));
     if (status) s.set_meta("http.status_code", std::to_string(status));
     if (error) s.error = 1;
-    s.finish(telemetry::now_unix_ns());
+    s.finish(telemetry::unix_ns_at(end));
   }
 }
 
@@ -71,15 +71,16 @@ ProxyObservation::ProxyObservation(const Endpoint& endpoint, WorkerState& worker
       start_(std::chrono::steady_clock::now()) {
   if (!scope.trace) return;
   span_ = scope.tracer->start_span(*scope.trace, scope.parent_span, "krakend.proxy", endpoint.config->route,
-                                   "", telemetry::now_unix_ns());
+                                   "", telemetry::unix_ns_at(start_));
 }
 
 void ProxyObservation::finish(bool error, bool complete) {
-  if (auto* m = worker_.metrics) m->proxy(endpoint_.route_id, seconds_since(start_), error, false, complete);
+  const auto end = Clock::now();
+  if (auto* m = worker_.metrics) m->proxy(endpoint_.route_id, seconds(end - start_), error, false, complete);
   if (scope_.trace && span_ != scope_.parent_span) {
     telemetry::Span& s = scope_.trace->spans[span_];
     if (error) s.error = 1;
-    s.finish(telemetry::now_unix_ns());
+    s.finish(telemetry::unix_ns_at(end));
   }
 }
 

@@ -224,6 +224,7 @@ void inject_each(const PropagationConfig& cfg, std::uint64_t trace_id_high, std:
 }  // namespace
 
 TraceContext extract(const PropagationConfig& cfg, const PropagationHeaders& h) {
+  if (h.x_datadog_trace_id.empty() && h.traceparent.empty() && h.baggage.empty()) return {};  // most requests
   auto has = [&](PropagationStyle s) {
     return std::find(cfg.extract.begin(), cfg.extract.end(), s) != cfg.extract.end();
   };

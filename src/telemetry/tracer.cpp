@@ -20,6 +20,17 @@ std::int64_t now_unix_ns() {
       .count();
 }
 
+std::int64_t unix_ns_at(std::chrono::steady_clock::time_point t) {
+  // Offset between the two clocks, refreshed once a second so wall-clock steps (NTP) show up soon.
+  thread_local std::chrono::steady_clock::time_point refreshed{};
+  thread_local std::int64_t offset = 0;
+  if (t - refreshed > std::chrono::seconds(1) || t < refreshed) {
+    refreshed = std::chrono::steady_clock::now();
+    offset = now_unix_ns() - refreshed.time_since_epoch() / std::chrono::nanoseconds(1);
+  }
+  return t.time_since_epoch() / std::chrono::nanoseconds(1) + offset;
+}
+
 namespace {
 // Room for the tags set by gateway/observe plus the ones finish() stamps, so meta never regrows.
 constexpr std::size_t kRootMeta = 10, kChildMeta = 6;
@@ -147,8 +158,8 @@ Tracer::Tracer(TracerConfig config, std::shared_ptr<SpanExporter> exporter)
   shared_.add_metric("process_id", static_cast<double>(::getpid()));
 }
 
-Trace Tracer::start_trace(const TraceContext& parent, std::string name, std::string resource,
-                          std::string type, std::int64_t start_ns) const {
+Trace Tracer::start_trace(const TraceContext& parent, std::string_view name, std::string resource,
+                          std::string_view type, std::int64_t start_ns) const {
   Trace t;
   t.inherited = parent;
   t.spans.reserve(4);  // server + proxy + one backend without regrowing (moving spans)
@@ -165,9 +176,9 @@ Trace Tracer::start_trace(const TraceContext& parent, std::string name, std::str
     s.trace_id_low = random_id();
   }
   s.span_id = random_id();
-  s.name = std::move(name);
+  s.name = name;
   s.resource = std::move(resource);
-  s.type = std::move(type);
+  s.type = type;
   s.service = config_.service;
   s.start_ns = start_ns;
 
@@ -191,8 +202,8 @@ Trace Tracer::start_trace(const TraceContext& parent, std::string name, std::str
   return t;
 }
 
-std::size_t Tracer::start_span(Trace& t, std::size_t parent, std::string name, std::string resource,
-                               std::string type, std::int64_t start_ns) const {
+std::size_t Tracer::start_span(Trace& t, std::size_t parent, std::string_view name, std::string resource,
+                               std::string_view type, std::int64_t start_ns) const {
   Span s;
   s.meta.reserve(kChildMeta);
   s.metrics.reserve(1);
@@ -200,9 +211,9 @@ std::size_t Tracer::start_span(Trace& t, std::size_t parent, std::string name, s
   s.trace_id_low = t.spans[0].trace_id_low;
   s.parent_id = t.spans[parent].span_id;
   s.span_id = random_id();
-  s.name = std::move(name);
+  s.name = name;
   s.resource = std::move(resource);
-  s.type = std::move(type);
+  s.type = type;
   s.service = config_.service;
   s.start_ns = start_ns;
   t.spans.push_back(std::move(s));

@@ -32,8 +32,9 @@ struct SharedTags {
 struct Span {
   std::uint64_t trace_id_low = 0, trace_id_high = 0;  // high goes to meta _dd.p.tid on the local root
   std::uint64_t span_id = 0, parent_id = 0;
-  std::string_view service;                    // the tracer's (or a literal): outlives the span
-  std::string name, resource, type;            // type: "web" server, "http" client, "" internal
+  std::string_view service;     // the tracer's (or a literal): outlives the span
+  std::string_view name, type;  // string literals; type: "web" server, "http" client, "" internal
+  std::string resource;
   std::int64_t start_ns = 0, duration_ns = 0;  // Unix epoch ns / ns
   std::int32_t error = 0;
   std::vector<std::pair<std::string, std::string>> meta;
@@ -46,6 +47,9 @@ struct Span {
 };
 
 std::int64_t now_unix_ns();
+// The Unix time of a steady_clock reading, so a span's timestamps can come from the clock reads the
+// metrics make anyway (one system clock read per thread and second, not one per timestamp).
+std::int64_t unix_ns_at(std::chrono::steady_clock::time_point t);
 
 // ---- propagation -------------------------------------------------------------------------------------
 
@@ -160,11 +164,11 @@ class Tracer {
   const TracerConfig& config() const { return config_; }
 
   // Local root (server) span, continuing `parent` when it is valid.
-  Trace start_trace(const TraceContext& parent, std::string name, std::string resource, std::string type,
-                    std::int64_t start_ns) const;
+  Trace start_trace(const TraceContext& parent, std::string_view name, std::string resource,
+                    std::string_view type, std::int64_t start_ns) const;
   // Child of trace.spans[parent]; returns its index (indices stay valid as the vector grows).
-  std::size_t start_span(Trace& trace, std::size_t parent, std::string name, std::string resource,
-                         std::string type, std::int64_t start_ns) const;
+  std::size_t start_span(Trace& trace, std::size_t parent, std::string_view name, std::string resource,
+                         std::string_view type, std::int64_t start_ns) const;
   // What to propagate for an outgoing call made by trace.spans[span].
   TraceContext context_for(const Trace& trace, std::size_t span) const;
   std::vector<std::pair<std::string_view, std::string>> inject(const Trace& trace, std::size_t span) const {

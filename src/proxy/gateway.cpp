@@ -125,19 +125,17 @@ class Gateway final : public server::Handler {
     if (scope.trace && !routed.skip_telemetry) {
       telemetry::Span& root = trace.spans[0];
       corr = {root.trace_id_low, root.trace_id_high, root.span_id};
-      char status[8];
-      const std::string_view rest =
-          routed.route.empty()
-              ? std::string_view(status,
-                                 std::to_chars(status, status + sizeof status, ex.status).ptr - status)
-              : routed.route;
+      char digits[8];
+      const std::string_view status(digits,
+                                    std::to_chars(digits, digits + sizeof digits, ex.status).ptr - digits);
+      const std::string_view rest = routed.route.empty() ? status : routed.route;
       root.resource.reserve(method.size() + 1 + rest.size());
       root.resource.append(method).append(1, ' ').append(rest);
       root.set_meta("span.kind", "server");
-      root.set_meta("http.method", std::string(method));
-      root.set_meta("http.url", std::string(target));
-      if (!routed.route.empty()) root.set_meta("http.route", std::string(routed.route));
-      root.set_meta("http.status_code", std::to_string(ex.status));
+      root.set_meta("http.method", method);
+      root.set_meta("http.url", target);
+      if (!routed.route.empty()) root.set_meta("http.route", routed.route);
+      root.set_meta("http.status_code", status);
       if (ex.status >= 500) root.error = 1;
       root.finish(telemetry::unix_ns_at(end));
       scope.tracer->finish(std::move(trace), state.lane);

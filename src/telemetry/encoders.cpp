@@ -29,39 +29,39 @@ void detail::encode_v04_trace_at(std::string& out, std::size_t& used, const std:
   for (const Span& s : trace) {
     // Same 12 keys, same order as dd-trace-cpp's span_data.cpp.
     w.map(12);
-    w.str("service");
+    w.key("service");
     w.str(s.service);
-    w.str("name");
+    w.key("name");
     w.str(s.name);
-    w.str("resource");
+    w.key("resource");
     w.str(s.resource);
-    w.str("trace_id");
+    w.key("trace_id");
     w.u64(s.trace_id_low);
-    w.str("span_id");
+    w.key("span_id");
     w.u64(s.span_id);
-    w.str("parent_id");
+    w.key("parent_id");
     w.u64(s.parent_id);
-    w.str("start");
+    w.key("start");
     w.i64(s.start_ns);
-    w.str("duration");
+    w.key("duration");
     w.i64(s.duration_ns);
-    w.str("error");
+    w.key("error");
     w.i64(s.error);
-    w.str("meta");
+    w.key("meta");
     w.map(static_cast<std::uint32_t>(s.meta.size() + (s.shared ? s.shared->meta.size() : 0)));
     for (const auto& [k, v] : s.meta) {
       w.str(k);
       w.str(v);
     }
     if (s.shared) w.raw(s.shared->v04_meta);
-    w.str("metrics");
+    w.key("metrics");
     w.map(static_cast<std::uint32_t>(s.metrics.size() + (s.shared ? s.shared->metrics.size() : 0)));
     for (const auto& [k, v] : s.metrics) {
       w.str(k);
       w.f64(v);
     }
     if (s.shared) w.raw(s.shared->v04_metrics);
-    w.str("type");
+    w.key("type");
     w.str(s.type);
   }
 }

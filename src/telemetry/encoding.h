@@ -58,6 +58,16 @@ class MsgpackWriter {
 
   void map(std::uint32_t n) { header(n, 0x80, 16, 0xde, 0xdf); }
   void array(std::uint32_t n) { header(n, 0x90, 16, 0xdc, 0xdd); }
+  // A short string literal (a map key): its header and bytes are compile-time constants, so the copy
+  // compiles to a few moves instead of a memcpy call.
+  template <std::size_t N>
+  void key(const char (&s)[N]) {
+    static_assert(N - 1 < 32, "fixstr only");
+    char* p = take(N);
+    *p = static_cast<char>(0xa0 | (N - 1));
+    std::memcpy(p + 1, s, N - 1);
+    commit(p, p + N);
+  }
   void str(std::string_view s) {
     const auto n = static_cast<std::uint32_t>(s.size());
     char* p = take(5 + s.size());

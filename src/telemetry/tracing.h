@@ -41,8 +41,11 @@ struct Span {
   std::vector<std::pair<std::string, double>> metrics;
   const SharedTags* shared = nullptr;  // set by Tracer::finish; owned by the Tracer, which outlives it
 
-  void set_meta(std::string key, std::string value) { meta.emplace_back(std::move(key), std::move(value)); }
-  void set_metric(std::string key, double value) { metrics.emplace_back(std::move(key), value); }
+  // Strings are built in place from views (no temporaries); a value built by the caller is moved in.
+  void set_meta(std::string_view key, std::string_view value) { meta.emplace_back(key, value); }
+  void set_meta(std::string_view key, const char* value) { meta.emplace_back(key, value); }
+  void set_meta(std::string_view key, std::string&& value) { meta.emplace_back(key, std::move(value)); }
+  void set_metric(std::string_view key, double value) { metrics.emplace_back(key, value); }
   void finish(std::int64_t end_ns) { duration_ns = end_ns - start_ns; }
 };
 

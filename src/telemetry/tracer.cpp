@@ -206,7 +206,6 @@ std::size_t Tracer::start_span(Trace& t, std::size_t parent, std::string_view na
                                std::string_view type, std::int64_t start_ns) const {
   Span s;
   s.meta.reserve(kChildMeta);
-  s.metrics.reserve(1);
   s.trace_id_high = t.spans[0].trace_id_high;
   s.trace_id_low = t.spans[0].trace_id_low;
   s.parent_id = t.spans[parent].span_id;

@@ -58,6 +58,7 @@ struct BackendRoute {
   HeaderFilter backend_headers;  // second-level filter (empty = inherit)
   QueryFilter backend_query;
   std::string method;
+  std::string span_resource;              // "METHOD /normalized/pattern", the backend span's resource
   std::vector<std::string> authorities;   // Host header per configured host
   std::vector<upstream::Target> targets;  // where to connect, per configured host
   // The gateway decodes this backend's body (not no-op): never let a forwarded Accept-Encoding

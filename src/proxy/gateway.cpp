@@ -255,6 +255,7 @@ class Gateway final : public server::Handler {
       r.backend_headers = HeaderFilter::from(b.input_headers);
       r.backend_query = QueryFilter::from(b.input_query_strings);
       r.method = b.method;
+      r.span_resource = r.method + ' ' + r.url.normalized;
       r.decodes_body = b.encoding != "no-op";
       for (const auto& h : b.hosts) {
         r.authorities.push_back(h.authority());

@@ -23,11 +23,8 @@ BackendObservation::BackendObservation(const Endpoint& endpoint, std::size_t bac
       scope_(scope),
       start_(std::chrono::steady_clock::now()) {
   if (!scope.trace) return;
-  const BackendRoute& b = endpoint.backends[backend];
-  std::string resource;
-  resource.reserve(b.method.size() + 1 + b.url.normalized.size());
-  resource.append(b.method).append(1, ' ').append(b.url.normalized);
-  span_ = scope.tracer->start_span(*scope.trace, parent_span, "http.request", std::move(resource), "http",
+  span_ = scope.tracer->start_span(*scope.trace, parent_span, "http.request",
+                                   endpoint.backends[backend].span_resource, "http",
                                    telemetry::unix_ns_at(start_));
   propagation_ = scope.propagation(span_);
 }

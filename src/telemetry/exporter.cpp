@@ -210,10 +210,10 @@ class BatchingExporter : public SpanExporter {
     spare_.resize(lanes_.size());
   }
 
-  // Encodes the trace into the lane's buffer right away, on the worker that built it: the spans' strings
-  // are then freed by the thread that allocated them (cheap, thread-cache frees) and the flusher only
-  // frames and sends bytes. The lane lock is shared with the flusher's buffer swap only.
-  void submit(std::vector<Span>&& trace, unsigned lane) override {
+  // Encodes the trace into the lane's buffer right away, on the worker that built it: the tracer can
+  // then recycle the spans on that thread, and the flusher only frames and sends bytes. The lane lock
+  // is shared with the flusher's buffer swap only.
+  void submit(const std::vector<Span>& trace, unsigned lane) override {
     const std::size_t n = trace.size();
     Lane& l = *lanes_[lane % lanes_.size()];
     bool wake = false;

@@ -114,8 +114,9 @@ struct Endpoint {
 class SpanExporter {
  public:
   virtual ~SpanExporter() = default;
-  // Never blocks on I/O: moves the trace into this lane's queue or drops it (counted).
-  virtual void submit(std::vector<Span>&& trace, unsigned lane) = 0;
+  // Never blocks on I/O: encodes the trace into this lane's queue or drops it (counted). The spans are
+  // only read during the call: the tracer recycles them afterwards.
+  virtual void submit(const std::vector<Span>& trace, unsigned lane) = 0;
   virtual std::uint64_t dropped_spans() const = 0;
   virtual std::uint64_t sent_spans() const = 0;
   // Agent-provided sampling rate for new traces (Datadog rate_by_service), or < 0 if none yet.
@@ -167,10 +168,10 @@ class Tracer {
   const TracerConfig& config() const { return config_; }
 
   // Local root (server) span, continuing `parent` when it is valid.
-  Trace start_trace(const TraceContext& parent, std::string_view name, std::string resource,
+  Trace start_trace(const TraceContext& parent, std::string_view name, std::string_view resource,
                     std::string_view type, std::int64_t start_ns) const;
   // Child of trace.spans[parent]; returns its index (indices stay valid as the vector grows).
-  std::size_t start_span(Trace& trace, std::size_t parent, std::string_view name, std::string resource,
+  std::size_t start_span(Trace& trace, std::size_t parent, std::string_view name, std::string_view resource,
                          std::string_view type, std::int64_t start_ns) const;
   // What to propagate for an outgoing call made by trace.spans[span].
   TraceContext context_for(const Trace& trace, std::size_t span) const;
@@ -179,7 +180,8 @@ class Tracer {
   }
   // The same headers as inject(), appended to `out` as "name: value\r\n" lines (no temporaries).
   void inject_lines(const Trace& trace, std::size_t span, std::string& out) const;
-  // Stamps the root/service tags and hands the spans to the exporter (non-blocking).
+  // Stamps the root/service tags and hands the spans to the exporter (non-blocking), then keeps the
+  // emptied spans for this thread's next traces.
   void finish(Trace&& trace, unsigned lane) const;
 
  private:

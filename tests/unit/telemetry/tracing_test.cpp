@@ -110,7 +110,7 @@ TEST(Propagation, StylesFromEnv) {
 
 class CapturingExporter : public SpanExporter {
  public:
-  void submit(std::vector<Span>&& t, unsigned) override { traces.push_back(std::move(t)); }
+  void submit(const std::vector<Span>& t, unsigned) override { traces.push_back(t); }
   std::uint64_t dropped_spans() const override { return 0; }
   std::uint64_t sent_spans() const override { return 0; }
   void shutdown() override {}

@@ -63,8 +63,9 @@ struct RequestScope {
   const telemetry::Tracer* tracer = nullptr;  // non-null only when tracing is on
   telemetry::Trace* trace = nullptr;
   std::size_t parent_span = 0;  // the server span
-  // Header lines ("name: value\r\n") propagating the trace from span `span` to a backend.
-  std::string propagation(std::size_t span) const;
+  // Header lines ("name: value\r\n") propagating the trace from span `span` to a backend. They live
+  // in a per-thread buffer: valid until the next call on this thread, so use them right away.
+  std::string_view propagation(std::size_t span) const;
 };
 
 struct Endpoint {

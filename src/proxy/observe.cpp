@@ -7,10 +7,10 @@ using Clock = std::chrono::steady_clock;
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 }  // namespace
 
-std::string RequestScope::propagation(std::size_t span) const {
-  std::string lines;
-  if (!trace) return lines;
-  lines.reserve(320);  // the default datadog + tracecontext headers fit: one allocation
+std::string_view RequestScope::propagation(std::size_t span) const {
+  if (!trace) return {};
+  thread_local std::string lines;  // keeps its capacity: no allocation per backend call
+  lines.clear();
   tracer->inject_lines(*trace, span, lines);
   return lines;
 }

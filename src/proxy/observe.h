@@ -15,8 +15,9 @@ class BackendObservation {
  public:
   BackendObservation(const Endpoint& endpoint, std::size_t backend, WorkerState& worker, RequestScope& scope,
                      std::size_t parent_span);
-  // Trace propagation header lines for the outgoing request ("" when not tracing).
-  const std::string& propagation() const { return propagation_; }
+  // Trace propagation header lines for the outgoing request ("" when not tracing). Valid until the
+  // next BackendObservation on this thread is made (RequestScope::propagation): build the head first.
+  std::string_view propagation() const { return propagation_; }
   // status: 0 when no response arrived. error: the call failed for the pipeline (transport, status,
   // decoding). timed_out: the deadline fired. body_bytes: response body bytes read.
   // `head` is the request head sent: the span's URL is derived from it only when tracing.
@@ -30,7 +31,7 @@ class BackendObservation {
   WorkerState& worker_;
   RequestScope& scope_;
   std::size_t span_ = 0;
-  std::string propagation_;
+  std::string_view propagation_;
   std::chrono::steady_clock::time_point start_;
 };
 

@@ -3,6 +3,9 @@
 //   BM_AccessLog  one access-log line (format + queue) with dd.* correlation
 //   BM_Trace      server + proxy + backend span, propagation header lines, tags, finish + submit to a
 //                 real Datadog exporter (agent refused: encoding still runs, the send fails fast)
+//   BM_TraceColdCache  BM_Trace after a 4 MiB read sweep (untimed) per trace, minus nothing: subtract
+//                 BM_ColdCacheOnly. Closer to the server, where socket and kernel work between two
+//                 requests evicts tracing's code and data (warm 1.1 us vs ~7 us cold, 3 us in the server).
 //   BM_Metrics    http_server + krakend_proxy + backend + http_client records on one shard
 // Run pinned to ONE cpu (taskset -c 1 ...) so the logger/exporter background threads compete with the
 // loop like they do with the server worker in bench/telemetry.sh; the "Time" column is then the whole

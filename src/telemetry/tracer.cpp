@@ -21,10 +21,11 @@ std::int64_t now_unix_ns() {
 }
 
 std::int64_t unix_ns_at(std::chrono::steady_clock::time_point t) {
-  // Offset between the two clocks, refreshed once a second so wall-clock steps (NTP) show up soon.
+  // Offset between the two clocks, refreshed once a second so wall-clock steps (NTP) show up soon. It
+  // holds for any reading, so readings older than the refresh (requests started earlier) use it too.
   thread_local std::chrono::steady_clock::time_point refreshed{};
   thread_local std::int64_t offset = 0;
-  if (t - refreshed > std::chrono::seconds(1) || t < refreshed) {
+  if (t - refreshed > std::chrono::seconds(1)) {
     refreshed = std::chrono::steady_clock::now();
     offset = now_unix_ns() - refreshed.time_since_epoch() / std::chrono::nanoseconds(1);
   }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <map>
 
 namespace gw::telemetry {
@@ -185,6 +187,55 @@ TEST(Tracer, NewTraceIs128BitAndKeptByDefault) {
   tracer.finish(std::move(t), 0);
   EXPECT_EQ(meta(exp->traces[0][0], "_dd.p.dm"), "-0");
   EXPECT_EQ(metric(exp->traces[0][0], "_sampling_priority_v1"), 1);
+}
+
+// Spans are recycled per thread after finish(): the next trace must start from clean spans (no tags,
+// error flag, parent or resource of the previous request).
+TEST(Tracer, RecycledSpansCarryNothingFromThePreviousTrace) {
+  auto exp = std::make_shared<CapturingExporter>();
+  TracerConfig cfg;
+  cfg.enabled = true;
+  Tracer tracer(cfg, exp);
+  PropagationHeaders h;
+  h.x_datadog_trace_id = "111";
+  h.x_datadog_parent_id = "222";
+  h.x_datadog_origin = "synthetics";
+  Trace first =
+      tracer.start_trace(extract(cfg.propagation, h), "first", "GET /first/with/a/long/route", "web", 10);
+  const std::size_t child = tracer.start_span(first, 0, "child", "GET /child/with/a/long/route", "http", 11);
+  first.spans[0].set_meta("only.first", "x");
+  first.spans[child].set_meta("http.status_code", "503");
+  first.spans[child].set_metric("only.first.metric", 1);
+  first.spans[child].error = 1;
+  for (auto& s : first.spans) s.finish(20);
+  tracer.finish(std::move(first), 0);
+
+  Trace second = tracer.start_trace({}, "second", "GET /", "web", 30);
+  const std::size_t second_child = tracer.start_span(second, 0, "second.child", "GET /b", "http", 31);
+  EXPECT_EQ(second.spans[0].parent_id, 0u);
+  EXPECT_NE(second.spans[0].trace_id_low, 111u);
+  tracer.finish(std::move(second), 0);
+  ASSERT_EQ(exp->traces.size(), 2u);
+  const auto& spans = exp->traces[1];
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_EQ(spans[0].resource, "GET /");
+  EXPECT_EQ(spans[second_child].resource, "GET /b");
+  EXPECT_EQ(spans[second_child].name, "second.child");
+  EXPECT_EQ(spans[second_child].error, 0);
+  EXPECT_EQ(spans[second_child].duration_ns, 0);
+  EXPECT_TRUE(spans[second_child].meta.empty());
+  EXPECT_TRUE(spans[second_child].metrics.empty());
+  EXPECT_EQ(meta(spans[0], "only.first"), "<absent>");
+  EXPECT_EQ(meta(spans[0], "_dd.origin"), "<absent>");
+}
+
+// Span timestamps come from steady_clock readings: Unix time now, and spacing kept exactly.
+TEST(Tracer, UnixTimeOfSteadyReadings) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::int64_t wall = now_unix_ns();
+  EXPECT_LT(std::llabs(unix_ns_at(t0) - wall), 5'000'000);    // 5 ms: two clock reads apart
+  const auto earlier = t0 - std::chrono::milliseconds(1500);  // older than the last refresh
+  EXPECT_EQ(unix_ns_at(t0) - unix_ns_at(earlier), 1'500'000'000);
 }
 
 TEST(Tracer, SampleRateZeroRejectsButStillSends) {

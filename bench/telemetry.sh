@@ -5,22 +5,18 @@
 #        access log by default (like KrakenD's gin logger), so without it "off" would still pay for
 #        logging. OFF_ACCESS_LOG=1 keeps the default access log in "off" (then only metrics + traces differ).
 #   on:  telemetry/opentelemetry with a prometheus exporter on a free 127.0.0.1 port, telemetry/logging
-#        (INFO, stdout, access log on) with stdout read through a pipe by a consumer on AGENT_CPU (like the
-#        container runtime reading a pod's stdout; LOG_SINK=file writes it to a file in the work dir
-#        instead, so page cache and disk writeback also land on the servers' core), and DD_TRACE_ENABLED=true
+#        (INFO, stdout, access log on) with stdout redirected to a file, and DD_TRACE_ENABLED=true
 #        DD_LOGS_INJECTION=true DD_TRACE_AGENT_URL pointing at bench/fake_agent.py (a stand-in agent
 #        answering 200 to PUT /v0.4/traces). /metrics is scraped every SCRAPE_INTERVAL s during the run.
 # wrk on CLIENT_CPU (0), servers on SERVER_CPU (1), the fake agent and the scraper on AGENT_CPU (CLIENT_CPU).
 # Prints req/s, p50, p99 medians of RUNS, the req/s drop and p99 change in %, and what telemetry the
 # "on" gateway actually produced (metrics series, trace payloads, log lines) so a no-op wiring is visible.
-# Usage: bench/telemetry.sh   (DURATION=10 RUNS=3 CONNECTIONS="50 200" SCRAPE_INTERVAL=1 LOG_SINK=pipe|file;
-#        see lib.sh)
+# Usage: bench/telemetry.sh   (DURATION=10 RUNS=3 CONNECTIONS="50 200" SCRAPE_INTERVAL=1; see lib.sh)
 # PERF=1 adds, at the first connection count, a perf profile of the "on" gateway and CPU per request.
 source "$(dirname "$0")/lib.sh"
 
 AGENT_CPU=${AGENT_CPU:-$CLIENT_CPU}
 SCRAPE_INTERVAL=${SCRAPE_INTERVAL:-1}
-LOG_SINK=${LOG_SINK:-pipe}
 
 backend=$(free_port); gw_off=$(free_port); gw_on=$(free_port); prom=$(free_port); agent=$(free_port)
 start_nginx backend "server { listen 127.0.0.1:$backend; location / { default_type application/json;
@@ -48,21 +44,10 @@ JSON
 wait_port "$backend"; wait_port "$agent" || die "fake agent did not start: $(cat "$WORK/agent.err")"
 start_gateway "$WORK/gw-off.json" "$gw_off"
 off_pid=$GATEWAY_PID
-on_log="$WORK/gateway-$gw_on.log"; off_log="$WORK/gateway-$gw_off.log"
-if [[ $LOG_SINK == pipe ]]; then
-  # The consumer keeps the first 50 lines (diagnostics) and counts lines, bytes and correlated lines.
-  mkfifo "$WORK/on-stdout"
-  taskset -c "$AGENT_CPU" awk -v head="$on_log" -v summary="$WORK/on-stdout.summary" '
-    { n++; b += length($0) + 1; if (index($0, "\"dd.trace_id\"")) d++; if (n <= 50) print > head }
-    END { printf "%d %d %d\n", n, b, d > summary }' <"$WORK/on-stdout" &
-  log_reader_pid=$!
-  PIDS+=($log_reader_pid)
-  export GATEWAY_STDOUT="$WORK/on-stdout"
-fi
 start_gateway "$WORK/gw-on.json" "$gw_on" DD_TRACE_ENABLED=true DD_LOGS_INJECTION=true \
   DD_TRACE_AGENT_URL="http://127.0.0.1:$agent" DD_SERVICE=api-gateway-bench DD_ENV=bench DD_VERSION=0
 on_pid=$GATEWAY_PID
-unset GATEWAY_STDOUT
+on_log="$WORK/gateway-$gw_on.log"; off_log="$WORK/gateway-$gw_off.log"
 
 echo "one response from each:"
 expect_2xx "http://127.0.0.1:$gw_off/item" off
@@ -104,20 +89,13 @@ agent_stats=$(curl -sf --max-time 5 "http://127.0.0.1:$agent/stats" || echo '{}'
 read -r agent_user agent_sys _ < <(cpu_ticks "$agent_pid")
 agent_cpu=$(awk -v t=$((agent_user + agent_sys)) -v hz="$(getconf CLK_TCK)" -v s=$((SECONDS - start_s)) \
   'BEGIN { printf "%.1f", (s > 0 ? 100 * t / hz / s : 0) }')
-off_lines=$(wc -l <"$off_log")
-if [[ $LOG_SINK == pipe ]]; then
-  kill "$on_pid" && wait "$on_pid" || true  # closes the pipe: the consumer writes its counts
-  wait "$log_reader_pid" || true
-  read -r log_lines log_bytes dd_lines <"$WORK/on-stdout.summary"
-else
-  log_lines=$(wc -l <"$on_log"); log_bytes=$(stat -c %s "$on_log")
-  dd_lines=$(grep -c '"dd.trace_id"' "$on_log" || true)
-fi
+log_lines=$(wc -l <"$on_log"); log_bytes=$(stat -c %s "$on_log"); off_lines=$(wc -l <"$off_log")
+dd_lines=$(grep -c '"dd.trace_id"' "$on_log" || true)
 payloads=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("payloads", 0))' "$agent_stats")
 echo "telemetry produced by the 'on' gateway:"
 echo "  metrics listener :$prom up: $metrics_up, $series series${missing:+, missing:$missing}, failed scrapes: $scrape_failures"
 echo "  fake agent: $agent_stats, ${agent_cpu}% of cpu $AGENT_CPU (shared with wrk)"
-echo "  stdout log ($LOG_SINK): $log_lines lines ($((log_bytes / 1024)) KiB), $dd_lines with dd.trace_id ('off' gateway: $off_lines lines)"
+echo "  stdout log: $log_lines lines ($((log_bytes / 1024)) KiB), $dd_lines with dd.trace_id ('off' gateway: $off_lines lines)"
 absent=()
 [[ $metrics_up == yes && -z $missing ]] || absent+=(metrics)
 [[ $payloads -gt 0 ]] || absent+=(traces)

@@ -188,13 +188,18 @@ std::string Logger::format_line(LogLevel level, std::string_view message, std::i
 template <class F>
 void Logger::append_with(unsigned lane, F&& fmt) {
   Lane& l = *lanes_[lane % lanes_.size()];
-  std::lock_guard g(l.m);  // contended only by the writer's buffer swap
-  const std::size_t before = l.buf.size();
-  fmt(l.buf);
-  if (l.buf.size() > config_.max_buffered_bytes) {
-    l.buf.resize(before);
-    dropped_.fetch_add(1, std::memory_order_relaxed);
+  bool wake = false;
+  {
+    std::lock_guard g(l.m);  // contended only by the writer's buffer swap
+    const std::size_t before = l.buf.size();
+    fmt(l.buf);
+    if (l.buf.size() > config_.max_buffered_bytes) {
+      l.buf.resize(before);
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+    }
+    wake = before < config_.flush_bytes && l.buf.size() >= config_.flush_bytes;
   }
+  if (wake && !wake_flag_.exchange(true, std::memory_order_relaxed)) wake_cv_.notify_one();
 }
 
 void Logger::log(unsigned lane, LogLevel level, std::string_view message, std::initializer_list<Field> fields,
@@ -268,7 +273,8 @@ void Logger::flush() { drain(); }
 void Logger::writer() {
   std::unique_lock lk(wake_m_);
   while (!stop_) {
-    wake_cv_.wait_for(lk, config_.flush_interval, [&] { return stop_; });
+    wake_cv_.wait_for(lk, config_.flush_interval, [&] { return stop_ || wake_flag_.load(); });
+    wake_flag_.store(false, std::memory_order_relaxed);
     lk.unlock();
     drain();
     lk.lock();

@@ -38,6 +38,9 @@ struct LoggingConfig {
   int fd = 1;
   std::size_t max_buffered_bytes = 4 << 20;  // per lane; beyond that lines are dropped (counted)
   std::chrono::milliseconds flush_interval{100};
+  // A lane holding this much wakes the writer early: the buffers stay small enough to stay in cache
+  // (streaming lines into a cold multi-megabyte buffer cost ~0.7 us per request at 40k lines/s).
+  std::size_t flush_bytes = 64 << 10;
   void apply_env(const EnvFn& env = real_env);
 };
 
@@ -113,6 +116,7 @@ class Logger {
   std::mutex wake_m_;
   std::condition_variable wake_cv_;
   bool stop_ = false;
+  std::atomic<bool> wake_flag_{false};
   std::atomic<std::uint64_t> dropped_{0};
   std::thread thread_;
 };

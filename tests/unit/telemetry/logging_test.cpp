@@ -1,6 +1,7 @@
 #include "telemetry/logging.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -104,6 +105,26 @@ TEST(Logging, AccessLogBatchedToFdAndLevelFiltered) {
   EXPECT_EQ(access["dd.trace_id"], "7");
   EXPECT_EQ(access["dd.span_id"], "8");
   EXPECT_EQ(error["backend"], "/valid/");
+}
+
+// A lane that fills up to flush_bytes wakes the writer long before flush_interval: the buffers stay
+// small (and in cache) under load.
+TEST(Logging, AFullLaneIsWrittenBeforeTheInterval) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  LoggingConfig c;
+  c.fd = fds[1];
+  c.flush_interval = std::chrono::seconds(30);
+  c.flush_bytes = 1024;
+  {
+    Logger log(c, 1);
+    for (int i = 0; i < 20; ++i)
+      log.log(0, LogLevel::info, "a line of about a hundred bytes with its timestamp");
+    pollfd p{fds[0], POLLIN, 0};
+    EXPECT_EQ(poll(&p, 1, 5000), 1) << "nothing written within 5 s although the lane passed flush_bytes";
+  }  // the rest (a few KiB) fits in the pipe
+  close(fds[1]);
+  close(fds[0]);
 }
 
 TEST(Logging, ParseLevel) {

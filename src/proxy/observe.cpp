@@ -1,5 +1,7 @@
 #include "proxy/observe.h"
 
+#include <charconv>
+
 namespace gw::proxy {
 
 namespace {
@@ -50,11 +52,15 @@ void BackendObservation::finish(unsigned status, bool error, bool timed_out, boo
     s.set_meta("http.method", endpoint_.backends[backend_].method);
     const std::size_t path_start = head.find(' ') + 1;
     const std::string_view path = head.substr(path_start, head.find(' ', path_start) - path_start);
-    std::string url;
-    url.reserve(7 + authority.size() + path.size());
-    url.append("http://").append(authority).append(path);
-    s.set_meta("http.url", std::move(url));
-    if (status) s.set_meta("http.status_code", std::to_string(status));
+    thread_local std::string url;  // keeps its capacity: the tag copies it
+    url.assign("http://").append(authority).append(path);
+    s.set_meta("http.url", url);
+    if (status) {
+      char digits[12];
+      s.set_meta(
+          "http.status_code",
+          std::string_view(digits, std::to_chars(digits, digits + sizeof digits, status).ptr - digits));
+    }
     if (error) s.error = 1;
     s.finish(telemetry::unix_ns_at(end));
   }

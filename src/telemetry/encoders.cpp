@@ -13,15 +13,14 @@ namespace {
 // An upper bound of a span's encoded size, so the writer grows the buffer once per trace.
 std::size_t v04_size_bound(const Span& s) {
   std::size_t n = 160 + s.service.size() + s.name.size() + s.resource.size() + s.type.size();
-  for (const auto& [k, v] : s.meta) n += 10 + k.size() + v.size();
-  for (const auto& [k, v] : s.metrics) n += 14 + k.size();
+  n += s.meta.encoded().size() + s.metrics.encoded().size();
   if (s.shared) n += s.shared->v04_meta.size() + s.shared->v04_metrics.size();
   return n;
 }
 
 }  // namespace
 
-void detail::encode_v04_trace_at(std::string& out, std::size_t& used, const std::vector<Span>& trace) {
+void detail::encode_v04_trace_at(std::string& out, std::size_t& used, std::span<const Span> trace) {
   std::size_t bound = 5;
   for (const Span& s : trace) bound += v04_size_bound(s);
   MsgpackWriter w(out, used, bound);
@@ -49,24 +48,18 @@ void detail::encode_v04_trace_at(std::string& out, std::size_t& used, const std:
     w.i64(s.error);
     w.key("meta");
     w.map(static_cast<std::uint32_t>(s.meta.size() + (s.shared ? s.shared->meta.size() : 0)));
-    for (const auto& [k, v] : s.meta) {
-      w.str(k);
-      w.str(v);
-    }
+    w.raw(s.meta.encoded());
     if (s.shared) w.raw(s.shared->v04_meta);
     w.key("metrics");
     w.map(static_cast<std::uint32_t>(s.metrics.size() + (s.shared ? s.shared->metrics.size() : 0)));
-    for (const auto& [k, v] : s.metrics) {
-      w.str(k);
-      w.f64(v);
-    }
+    w.raw(s.metrics.encoded());
     if (s.shared) w.raw(s.shared->v04_metrics);
     w.key("type");
     w.str(s.type);
   }
 }
 
-void detail::encode_v04_trace_into(std::string& out, const std::vector<Span>& trace) {
+void detail::encode_v04_trace_into(std::string& out, std::span<const Span> trace) {
   std::size_t used = out.size();
   encode_v04_trace_at(out, used, trace);
   out.resize(used);
@@ -120,7 +113,7 @@ int otlp_kind(const Span& s) {
 
 }  // namespace
 
-void detail::encode_otlp_spans_into(std::string& out, const std::vector<Span>& trace) {
+void detail::encode_otlp_spans_into(std::string& out, std::span<const Span> trace) {
   char num[24];
   auto decimal = [&](std::int64_t v) {
     return std::string_view(num, std::to_chars(num, num + sizeof num, v).ptr - num);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,12 +19,12 @@ namespace gw::telemetry::detail {
 
 // Exporters encode each trace when it is submitted (on the worker that built it) and frame the
 // concatenation at flush time. encode_v04_msgpack / encode_otlp_json are these two steps in one.
-void encode_v04_trace_into(std::string& out, const std::vector<Span>& trace);  // one msgpack array
+void encode_v04_trace_into(std::string& out, std::span<const Span> trace);  // one msgpack array
 // The same at out[used] (advancing `used`), for reused buffers: see MsgpackWriter.
-void encode_v04_trace_at(std::string& out, std::size_t& used, const std::vector<Span>& trace);
+void encode_v04_trace_at(std::string& out, std::size_t& used, std::span<const Span> trace);
 void v04_payload_into(std::string& out, std::size_t traces, const std::vector<std::string_view>& encoded);
 std::string v04_payload_prefix(std::size_t traces);  // what goes before the encoded traces
-void encode_otlp_spans_into(std::string& out, const std::vector<Span>& trace);  // ",{span}" each
+void encode_otlp_spans_into(std::string& out, std::span<const Span> trace);  // ",{span}" each
 void otlp_payload_into(std::string& out, const ServiceInfo& info,
                        const std::vector<std::string_view>& encoded);
 // otlp_payload_into() in pieces, for a gathered write: prefix, the encoded spans with the first
@@ -56,19 +57,19 @@ class MsgpackWriter {
   MsgpackWriter(const MsgpackWriter&) = delete;
   MsgpackWriter& operator=(const MsgpackWriter&) = delete;
 
-  void map(std::uint32_t n) { header(n, 0x80, 16, 0xde, 0xdf); }
-  void array(std::uint32_t n) { header(n, 0x90, 16, 0xdc, 0xdd); }
+  [[gnu::always_inline]] void map(std::uint32_t n) { header(n, 0x80, 16, 0xde, 0xdf); }
+  [[gnu::always_inline]] void array(std::uint32_t n) { header(n, 0x90, 16, 0xdc, 0xdd); }
   // A short string literal (a map key): its header and bytes are compile-time constants, so the copy
   // compiles to a few moves instead of a memcpy call.
   template <std::size_t N>
-  void key(const char (&s)[N]) {
+  [[gnu::always_inline]] void key(const char (&s)[N]) {
     static_assert(N - 1 < 32, "fixstr only");
     char* p = take(N);
     *p = static_cast<char>(0xa0 | (N - 1));
     std::memcpy(p + 1, s, N - 1);
     commit(p, p + N);
   }
-  void str(std::string_view s) {
+  [[gnu::always_inline]] void str(std::string_view s) {
     const auto n = static_cast<std::uint32_t>(s.size());
     char* p = take(5 + s.size());
     char* const start = p;
@@ -88,12 +89,12 @@ class MsgpackWriter {
     commit(start, p + n);
   }
   // Pre-encoded bytes (a SharedTags fragment).
-  void raw(std::string_view bytes) {
+  [[gnu::always_inline]] void raw(std::string_view bytes) {
     char* p = take(bytes.size());
     if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
     commit(p, p + bytes.size());
   }
-  void u64(std::uint64_t v) {
+  [[gnu::always_inline]] void u64(std::uint64_t v) {
     char* const start = take(9);
     char* p = start;
     if (v < 128) {
@@ -113,7 +114,7 @@ class MsgpackWriter {
     }
     commit(start, p);
   }
-  void i64(std::int64_t v) {
+  [[gnu::always_inline]] void i64(std::int64_t v) {
     if (v >= 0) return u64(static_cast<std::uint64_t>(v));
     char* const start = take(9);
     char* p = start;
@@ -135,7 +136,7 @@ class MsgpackWriter {
     }
     commit(start, p);
   }
-  void f64(double d) {
+  [[gnu::always_inline]] void f64(double d) {
     std::uint64_t bits;
     std::memcpy(&bits, &d, sizeof bits);
     char* const start = take(9);
@@ -144,22 +145,44 @@ class MsgpackWriter {
   }
 
  private:
-  static char* be(char* p, std::uint64_t v, int bytes) {
-    for (int i = bytes - 1; i >= 0; --i) *p++ = static_cast<char>((v >> (8 * i)) & 0xff);
-    return p;
+  // Big-endian store of the low `bytes` bytes of v (1, 2, 4 or 8: a constant once inlined).
+  [[gnu::always_inline]] static char* be(char* p, std::uint64_t v, int bytes) {
+    switch (bytes) {
+      case 1:
+        *p = static_cast<char>(v);
+        break;
+      case 2: {
+        const std::uint16_t x = __builtin_bswap16(static_cast<std::uint16_t>(v));
+        std::memcpy(p, &x, 2);
+        break;
+      }
+      case 4: {
+        const std::uint32_t x = __builtin_bswap32(static_cast<std::uint32_t>(v));
+        std::memcpy(p, &x, 4);
+        break;
+      }
+      default: {
+        const std::uint64_t x = __builtin_bswap64(v);
+        std::memcpy(p, &x, 8);
+      }
+    }
+    return p + bytes;
   }
-  void room(std::size_t n) {
-    if (out_.size() - used_ < n)
-      out_.resize(std::max(used_ + std::max<std::size_t>(n, 256), 2 * out_.size()));
+  [[gnu::always_inline]] void room(std::size_t n) {
+    if (out_.size() - used_ < n) [[unlikely]]
+      grow(n);
+  }
+  [[gnu::noinline]] void grow(std::size_t n) {
+    out_.resize(std::max(used_ + std::max<std::size_t>(n, 256), 2 * out_.size()));
   }
   // At least n writable bytes at the cursor; commit() advances the cursor past what was written.
-  char* take(std::size_t n) {
+  [[gnu::always_inline]] char* take(std::size_t n) {
     room(n);
     return out_.data() + used_;
   }
   void commit(const char* start, const char* end) { used_ += static_cast<std::size_t>(end - start); }
-  void header(std::uint32_t n, std::uint32_t fix, std::uint32_t fix_max, std::uint32_t b16,
-              std::uint32_t b32) {
+  [[gnu::always_inline]] void header(std::uint32_t n, std::uint32_t fix, std::uint32_t fix_max,
+                                     std::uint32_t b16, std::uint32_t b32) {
     char* const start = take(5);
     char* p = start;
     if (n < fix_max) {

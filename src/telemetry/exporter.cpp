@@ -213,7 +213,7 @@ class BatchingExporter : public SpanExporter {
   // Encodes the trace into the lane's buffer right away, on the worker that built it: the tracer can
   // then recycle the spans on that thread, and the flusher only frames and sends bytes. The lane lock
   // is shared with the flusher's buffer swap only.
-  void submit(const std::vector<Span>& trace, unsigned lane) override {
+  void submit(std::span<const Span> trace, unsigned lane) override {
     const std::size_t n = trace.size();
     Lane& l = *lanes_[lane % lanes_.size()];
     bool wake = false;
@@ -252,7 +252,7 @@ class BatchingExporter : public SpanExporter {
   }
   // On the submitting worker, under its lane lock: appends one trace in the wire encoding at
   // out[used] and advances `used` (out's size is the buffer's high-water mark, not its content).
-  virtual void encode_trace(const std::vector<Span>& trace, std::string& out, std::size_t& used) const = 0;
+  virtual void encode_trace(std::span<const Span> trace, std::string& out, std::size_t& used) const = 0;
   // On the flusher thread: `traces` encoded traces (the concatenation of `encoded`). Returns true if the
   // agent accepted them.
   virtual bool send(const std::vector<std::string_view>& encoded, std::size_t traces) = 0;
@@ -345,7 +345,7 @@ class DatadogExporter final : public BatchingExporter {
   double agent_sample_rate() const override { return rate_.load(std::memory_order_relaxed); }
 
  private:
-  void encode_trace(const std::vector<Span>& trace, std::string& out, std::size_t& used) const override {
+  void encode_trace(std::span<const Span> trace, std::string& out, std::size_t& used) const override {
     detail::encode_v04_trace_at(out, used, trace);
   }
   bool send(const std::vector<std::string_view>& encoded, std::size_t traces) override {
@@ -392,7 +392,7 @@ class OtlpHttpExporter final : public BatchingExporter {
   ~OtlpHttpExporter() override { shutdown(); }
 
  private:
-  void encode_trace(const std::vector<Span>& trace, std::string& out, std::size_t& used) const override {
+  void encode_trace(std::span<const Span> trace, std::string& out, std::size_t& used) const override {
     out.resize(used);  // the JSON encoder appends
     detail::encode_otlp_spans_into(out, trace);
     used = out.size();

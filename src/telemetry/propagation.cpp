@@ -1,6 +1,7 @@
 // Datadog (x-datadog-*) and W3C (traceparent/tracestate) extraction and injection, following the
 // behaviour of dd-trace-cpp summarised in reference/datadog-compat.md §4c.
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
@@ -12,10 +13,26 @@ namespace gw::telemetry {
 
 const char* real_env(const char* name) { return std::getenv(name); }
 
+namespace {
+// "000102...ff": two hex digits per byte value, so an id is 8 lookups instead of 16.
+constexpr auto kHexPairs = [] {
+  std::array<char, 512> t{};
+  constexpr char digits[] = "0123456789abcdef";
+  for (int b = 0; b < 256; ++b) {
+    t[static_cast<std::size_t>(2 * b)] = digits[b >> 4];
+    t[static_cast<std::size_t>(2 * b + 1)] = digits[b & 15];
+  }
+  return t;
+}();
+}  // namespace
+
+void hex16_chars(char* out, std::uint64_t v) {
+  for (int i = 14; i >= 0; i -= 2, v >>= 8) std::memcpy(out + i, &kHexPairs[2 * (v & 0xff)], 2);
+}
+
 std::string hex16(std::uint64_t v) {
-  static const char* d = "0123456789abcdef";
   std::string s(16, '0');
-  for (int i = 15; i >= 0; --i, v >>= 4) s[static_cast<std::size_t>(i)] = d[v & 15];
+  hex16_chars(s.data(), v);
   return s;
 }
 
@@ -131,94 +148,158 @@ std::optional<TraceContext> extract_w3c(const PropagationHeaders& h) {
   return c;
 }
 
-// Appends v with W3C tracestate's reserved characters replaced (same length as v).
-void sanitize_w3c_into(std::string& out, std::string_view v, bool value) {
-  const std::size_t at = out.size();
-  out.append(v);
-  for (std::size_t i = at; i < out.size(); ++i) {
-    char& ch = out[i];
-    if (value && ch == '=')
-      ch = '~';
-    else if (ch < 0x20 || ch > 0x7e || ch == ',' || ch == ';' || ch == '~' || ch == '=')
-      ch = '_';
+// Writes the injected header lines into a buffer sized beforehand (inject_bound), so each piece is a
+// memcpy at a cursor: no capacity checks, no temporaries (this runs for every backend call).
+class LineCursor {
+ public:
+  explicit LineCursor(char* p) : p_(p) {}
+  char* pos() const { return p_; }
+  void rewind(char* to) { p_ = to; }
+  template <std::size_t N>
+  void lit(const char (&s)[N]) {
+    std::memcpy(p_, s, N - 1);
+    p_ += N - 1;
   }
-}
-
-void hex16_chars(char* out, std::uint64_t v) {
-  static const char* d = "0123456789abcdef";
-  for (int i = 15; i >= 0; --i, v >>= 4) out[i] = d[v & 15];
-}
-
-std::string_view decimal(char (&buf)[24], std::uint64_t v) {
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  return {buf, static_cast<std::size_t>(r.ptr - buf)};
-}
-std::string_view decimal(char (&buf)[24], int v) {
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  return {buf, static_cast<std::size_t>(r.ptr - buf)};
-}
-
-// The one injection algorithm behind inject() and Tracer::inject_lines(): ids and priority come from the
-// caller, origin / _dd.p.* tags / other vendors' tracestate / baggage from `c`. emit(name, value) is
-// called once per header in the configured order; `value` is only valid during the call.
-template <class Emit>
-void inject_each(const PropagationConfig& cfg, std::uint64_t trace_id_high, std::uint64_t trace_id_low,
-                 std::uint64_t parent_id, int priority, const TraceContext& c, Emit&& emit) {
-  if (trace_id_low == 0 && trace_id_high == 0) return;
-  thread_local std::string scratch;  // reused: no allocation once it has grown
-  char num[24];
-  for (PropagationStyle s : cfg.inject) {
-    if (s == PropagationStyle::datadog) {
-      emit("x-datadog-trace-id", decimal(num, trace_id_low));
-      emit("x-datadog-parent-id", decimal(num, parent_id));
-      emit("x-datadog-sampling-priority", decimal(num, priority));
-      if (!c.origin.empty()) emit("x-datadog-origin", std::string_view(c.origin));
-      std::string& tags = scratch;
-      tags.clear();
-      for (const auto& [k, v] : c.propagation_tags) {
-        if (!tags.empty()) tags += ',';
-        tags.append(k).append(1, '=').append(v);
-      }
-      if (trace_id_high) {
-        if (!tags.empty()) tags += ',';
-        char hex[16];
-        hex16_chars(hex, trace_id_high);
-        tags.append("_dd.p.tid=").append(hex, 16);
-      }
-      if (!tags.empty() && tags.size() <= cfg.tags_max_length) emit("x-datadog-tags", std::string_view(tags));
-    } else if (s == PropagationStyle::tracecontext) {
-      char tp[55];
-      std::memcpy(tp, "00-", 3);
-      hex16_chars(tp + 3, trace_id_high);
-      hex16_chars(tp + 19, trace_id_low);
-      tp[35] = '-';
-      hex16_chars(tp + 36, parent_id);
-      std::memcpy(tp + 52, priority > 0 ? "-01" : "-00", 3);
-      emit("traceparent", std::string_view(tp, sizeof tp));
-      std::string& dd = scratch;
-      dd.assign("dd=s:").append(decimal(num, priority)).append(";p:");
-      char hex[16];
-      hex16_chars(hex, parent_id);
-      dd.append(hex, 16);
-      if (!c.origin.empty()) {
-        dd += ";o:";
-        sanitize_w3c_into(dd, c.origin, true);
-      }
-      for (const auto& [k, v] : c.propagation_tags) {
-        if (k.size() <= 6) continue;
-        const std::size_t member = 3 + (k.size() - 6) + 1 + v.size();  // ";t.<key>:<value>"
-        if (dd.size() + member > 256) break;                           // truncate at a ';' boundary
-        dd += ";t.";
-        sanitize_w3c_into(dd, std::string_view(k).substr(6), false);
-        dd += ':';
-        sanitize_w3c_into(dd, v, true);
-      }
-      if (!c.tracestate_other.empty()) dd.append(1, ',').append(c.tracestate_other);
-      emit("tracestate", std::string_view(dd));
-    } else if (s == PropagationStyle::baggage && !c.baggage.empty()) {
-      emit("baggage", std::string_view(c.baggage));
+  void put(std::string_view s) {
+    if (!s.empty()) std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+  }
+  void put(char c) { *p_++ = c; }
+  void decimal(std::uint64_t v) { p_ = std::to_chars(p_, p_ + 20, v).ptr; }
+  void decimal(int v) { p_ = std::to_chars(p_, p_ + 12, v).ptr; }
+  void hex16(std::uint64_t v) {
+    hex16_chars(p_, v);
+    p_ += 16;
+  }
+  // v with W3C tracestate's reserved characters replaced (same length as v).
+  void w3c(std::string_view v, bool value) {
+    for (char ch : v) {
+      if (value && ch == '=')
+        ch = '~';
+      else if (ch < 0x20 || ch > 0x7e || ch == ',' || ch == ';' || ch == '~' || ch == '=')
+        ch = '_';
+      *p_++ = ch;
     }
   }
+
+ private:
+  char* p_;
+};
+
+// An upper bound of what inject_lines_at writes for context `c`.
+std::size_t inject_bound(const TraceContext& c) {
+  std::size_t n = 512 + 2 * c.origin.size() + c.tracestate_other.size() + c.baggage.size();
+  for (const auto& [k, v] : c.propagation_tags) n += 2 * (k.size() + v.size() + 8);
+  return n;
+}
+
+// The one injection algorithm behind inject() and Tracer::inject_lines(): "name: value\r\n" lines in
+// the configured order. Ids and priority come from the caller, origin / _dd.p.* tags / other
+// vendors' tracestate / baggage from `c`; `local_dm` >= 0 adds _dd.p.dm=-<local_dm> after c's tags
+// (the sampling decision made here). The buffer must hold inject_bound(c) bytes; returns the end.
+char* inject_lines_at(char* buffer, const PropagationConfig& cfg, std::uint64_t trace_id_high,
+                      std::uint64_t trace_id_low, std::uint64_t parent_id, int priority,
+                      const TraceContext& c, int local_dm) {
+  LineCursor o(buffer);
+  if (trace_id_low == 0 && trace_id_high == 0) return o.pos();
+  for (PropagationStyle s : cfg.inject) {
+    if (s == PropagationStyle::datadog) {
+      o.lit("x-datadog-trace-id: ");
+      o.decimal(trace_id_low);
+      o.lit("\r\nx-datadog-parent-id: ");
+      o.decimal(parent_id);
+      o.lit("\r\nx-datadog-sampling-priority: ");
+      o.decimal(priority);
+      o.lit("\r\n");
+      if (!c.origin.empty()) {
+        o.lit("x-datadog-origin: ");
+        o.put(c.origin);
+        o.lit("\r\n");
+      }
+      char* const line = o.pos();
+      o.lit("x-datadog-tags: ");
+      char* const tags = o.pos();
+      for (const auto& [k, v] : c.propagation_tags) {
+        if (o.pos() != tags) o.put(',');
+        o.put(k);
+        o.put('=');
+        o.put(v);
+      }
+      if (local_dm >= 0) {
+        if (o.pos() != tags) o.put(',');
+        o.lit("_dd.p.dm=-");
+        o.decimal(local_dm);
+      }
+      if (trace_id_high) {
+        if (o.pos() != tags) o.put(',');
+        o.lit("_dd.p.tid=");
+        o.hex16(trace_id_high);
+      }
+      const auto size = static_cast<std::size_t>(o.pos() - tags);
+      if (size == 0 || size > cfg.tags_max_length)
+        o.rewind(line);  // nothing to send, or too long: dd-trace-cpp drops the header
+      else
+        o.lit("\r\n");
+    } else if (s == PropagationStyle::tracecontext) {
+      o.lit("traceparent: 00-");
+      o.hex16(trace_id_high);
+      o.hex16(trace_id_low);
+      o.put('-');
+      o.hex16(parent_id);
+      if (priority > 0)
+        o.lit("-01\r\ntracestate: dd=s:");
+      else
+        o.lit("-00\r\ntracestate: dd=s:");
+      char* const dd = o.pos() - 5;
+      o.decimal(priority);
+      o.lit(";p:");
+      o.hex16(parent_id);
+      if (!c.origin.empty()) {
+        o.lit(";o:");
+        o.w3c(c.origin, true);
+      }
+      auto member = [&](std::string_view k, std::size_t value_size) {
+        // ";t.<key>:<value>", truncated at a ';' boundary so the dd member stays within 256 chars
+        if (k.size() <= 6) return false;
+        const std::size_t size = 3 + (k.size() - 6) + 1 + value_size;
+        if (static_cast<std::size_t>(o.pos() - dd) + size > 256) return false;
+        o.lit(";t.");
+        o.w3c(k.substr(6), false);
+        o.put(':');
+        return true;
+      };
+      bool room = true;
+      for (const auto& [k, v] : c.propagation_tags) {
+        if (k.size() <= 6) continue;
+        if (!(room = member(k, v.size()))) break;
+        o.w3c(v, true);
+      }
+      if (room && local_dm >= 0 && member("_dd.p.dm", local_dm < 10 ? 2 : 3)) {
+        o.put('-');
+        o.decimal(local_dm);
+      }
+      if (!c.tracestate_other.empty()) {
+        o.put(',');
+        o.put(c.tracestate_other);
+      }
+      o.lit("\r\n");
+    } else if (s == PropagationStyle::baggage && !c.baggage.empty()) {
+      o.lit("baggage: ");
+      o.put(c.baggage);
+      o.lit("\r\n");
+    }
+  }
+  return o.pos();
+}
+
+void append_inject_lines(std::string& out, const PropagationConfig& cfg, std::uint64_t trace_id_high,
+                         std::uint64_t trace_id_low, std::uint64_t parent_id, int priority,
+                         const TraceContext& c, int local_dm) {
+  const std::size_t at = out.size();
+  out.resize(at + inject_bound(c));
+  char* end =
+      inject_lines_at(out.data() + at, cfg, trace_id_high, trace_id_low, parent_id, priority, c, local_dm);
+  out.resize(static_cast<std::size_t>(end - out.data()));
 }
 
 }  // namespace
@@ -262,19 +343,33 @@ TraceContext extract(const PropagationConfig& cfg, const PropagationHeaders& h) 
 
 std::vector<std::pair<std::string_view, std::string>> inject(const PropagationConfig& cfg,
                                                              const TraceContext& c) {
+  static constexpr std::string_view names[] = {"x-datadog-trace-id",
+                                               "x-datadog-parent-id",
+                                               "x-datadog-sampling-priority",
+                                               "x-datadog-origin",
+                                               "x-datadog-tags",
+                                               "traceparent",
+                                               "tracestate",
+                                               "baggage"};
+  std::string lines;
+  append_inject_lines(lines, cfg, c.trace_id_high, c.trace_id_low, c.parent_id,
+                      c.sampling_priority.value_or(1), c, -1);
   std::vector<std::pair<std::string_view, std::string>> out;
-  inject_each(
-      cfg, c.trace_id_high, c.trace_id_low, c.parent_id, c.sampling_priority.value_or(1), c,
-      [&](std::string_view name, std::string_view value) { out.emplace_back(name, std::string(value)); });
+  std::string_view rest = lines;
+  while (!rest.empty()) {
+    const std::size_t eol = rest.find("\r\n"), colon = rest.find(": ");
+    const std::string_view name = rest.substr(0, colon);
+    out.emplace_back(*std::find(std::begin(names), std::end(names), name),
+                     std::string(rest.substr(colon + 2, eol - colon - 2)));
+    rest.remove_prefix(eol + 2);
+  }
   return out;
 }
 
 void Tracer::inject_lines(const Trace& t, std::size_t span, std::string& out) const {
   // Same headers as inject(context_for(t, span)), without copying the context.
-  inject_each(config_.propagation, t.spans[0].trace_id_high, t.spans[0].trace_id_low, t.spans[span].span_id,
-              t.sampling_priority, t.inherited, [&](std::string_view name, std::string_view value) {
-                out.append(name).append(": ").append(value).append("\r\n");
-              });
+  append_inject_lines(out, config_.propagation, t.spans[0].trace_id_high, t.spans[0].trace_id_low,
+                      t.spans[span].span_id, t.sampling_priority, t.inherited, t.local_dm);
 }
 
 PropagationConfig PropagationConfig::from_env(const EnvFn& env) {

@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <random>
 #include <thread>
+#include <type_traits>
 
 #include "telemetry/encoding.h"
 #include "telemetry/tracing.h"
@@ -33,9 +35,6 @@ std::int64_t unix_ns_at(std::chrono::steady_clock::time_point t) {
 }
 
 namespace {
-// Room for the tags set by gateway/observe plus the ones finish() stamps, so meta never regrows.
-constexpr std::size_t kRootMeta = 10, kChildMeta = 6;
-
 // xoshiro256** per thread, seeded once from std::random_device: a few ns per id, no lock, and
 // unpredictable enough for trace/span ids (which are not secrets).
 struct Rng {
@@ -70,57 +69,28 @@ Rng& rng() {
   return gen;
 }
 
-// Spans of finished traces, emptied but keeping the capacity of their tag vectors and resource, and
-// the traces' span vectors: the next traces on this thread reuse them, so in steady state a trace
-// allocates (almost) nothing and writes into memory that is still in cache.
-struct SpanPool {
-  static constexpr std::size_t kMaxSpans = 1024, kMaxLists = 256;
-  std::vector<Span> spans;
-  std::vector<std::vector<Span>> lists;
-};
-SpanPool& span_pool() {
-  thread_local SpanPool pool;
+// Span lists of finished traces, cleared but keeping their spans and buffers: the next traces on this
+// thread reuse them, so in steady state a trace allocates nothing and writes into memory that is
+// still in cache.
+std::vector<SpanList>& list_pool() {
+  thread_local std::vector<SpanList> pool;
   return pool;
 }
+constexpr std::size_t kMaxPooledLists = 256;
 
-Span take_span(std::size_t meta_capacity) {
-  auto& free = span_pool().spans;
-  if (free.empty()) {
-    Span s;
-    s.meta.reserve(meta_capacity);
-    return s;
-  }
-  Span s = std::move(free.back());
-  free.pop_back();
-  return s;
+SpanList take_list() {
+  auto& pool = list_pool();
+  if (pool.empty()) return SpanList{};
+  SpanList list = std::move(pool.back());
+  pool.pop_back();
+  return list;
 }
 
-void recycle(std::vector<Span>& spans) {
-  SpanPool& pool = span_pool();
-  for (Span& s : spans) {
-    if (pool.spans.size() >= SpanPool::kMaxSpans) break;
-    Span& empty = pool.spans.emplace_back();  // all fields at their defaults, then the buffers back
-    empty.resource = std::move(s.resource);
-    empty.meta = std::move(s.meta);
-    empty.metrics = std::move(s.metrics);
-    empty.resource.clear();
-    empty.meta.clear();
-    empty.metrics.clear();
-  }
-  spans.clear();
-  if (pool.lists.size() < SpanPool::kMaxLists) pool.lists.push_back(std::move(spans));
-}
-
-std::vector<Span> take_list() {
-  auto& lists = span_pool().lists;
-  if (lists.empty()) {
-    std::vector<Span> v;
-    v.reserve(4);  // server + proxy + one backend without regrowing (moving spans)
-    return v;
-  }
-  std::vector<Span> v = std::move(lists.back());
-  lists.pop_back();
-  return v;
+void recycle(SpanList& list) {
+  auto& pool = list_pool();
+  if (pool.size() >= kMaxPooledLists) return;
+  list.clear();
+  pool.push_back(std::move(list));
 }
 
 bool truthy(const char* v) {
@@ -139,16 +109,70 @@ std::string uuid4() {
          h.substr(20);
 }
 
-void set_tag(std::vector<std::pair<std::string, std::string>>& tags, const std::string& k, std::string v) {
-  for (auto& kv : tags) {
-    if (kv.first == k) {
-      kv.second = std::move(v);
-      return;
-    }
+}  // namespace
+
+template <class V>
+void TagList<V>::add(std::string_view key, V value) {
+  if constexpr (std::is_same_v<V, double>) {
+    detail::MsgpackWriter w(bytes_, used_, 16 + key.size());
+    w.str(key);
+    w.f64(value);
+  } else {
+    detail::MsgpackWriter w(bytes_, used_, 16 + key.size() + value.size());
+    w.str(key);
+    w.str(value);
   }
-  tags.emplace_back(k, std::move(v));
+  ++count_;
+}
+
+namespace {
+// The msgpack string at p (as TagList writes them: fixstr, str8, str16 or str32); advances p.
+std::string_view read_str(const char*& p) {
+  const auto b = static_cast<unsigned char>(*p++);
+  std::size_t n = 0;
+  if ((b & 0xe0) == 0xa0) {
+    n = b & 0x1f;
+  } else {
+    const int bytes = b == 0xd9 ? 1 : b == 0xda ? 2 : 4;
+    for (int i = 0; i < bytes; ++i) n = (n << 8) | static_cast<unsigned char>(*p++);
+  }
+  const std::string_view s(p, n);
+  p += n;
+  return s;
+}
+
+double read_f64(const char*& p) {
+  std::uint64_t bits = 0;
+  for (int i = 1; i <= 8; ++i) bits = (bits << 8) | static_cast<unsigned char>(p[i]);
+  p += 9;
+  double d;
+  std::memcpy(&d, &bits, sizeof d);
+  return d;
 }
 }  // namespace
+
+template <class V>
+typename TagList<V>::Item TagList<V>::iterator::operator*() const {
+  const char* p = p_;
+  const std::string_view key = read_str(p);
+  if constexpr (std::is_same_v<V, double>)
+    return {key, read_f64(p)};
+  else
+    return {key, read_str(p)};
+}
+
+template <class V>
+typename TagList<V>::iterator& TagList<V>::iterator::operator++() {
+  read_str(p_);
+  if constexpr (std::is_same_v<V, double>)
+    read_f64(p_);
+  else
+    read_str(p_);
+  return *this;
+}
+
+template class TagList<std::string_view>;
+template class TagList<double>;
 
 std::uint64_t random_id() {
   for (;;) {
@@ -212,12 +236,26 @@ Tracer::Tracer(TracerConfig config, std::shared_ptr<SpanExporter> exporter)
   shared_.add_metric("process_id", static_cast<double>(::getpid()));
 }
 
+Span& SpanList::add() {
+  if (size_ == items_.size()) return items_.emplace_back(), items_[size_++];
+  Span& s = items_[size_++];
+  s.trace_id_low = s.trace_id_high = s.span_id = s.parent_id = 0;
+  s.service = s.name = s.type = {};
+  s.resource.clear();
+  s.start_ns = s.duration_ns = 0;
+  s.error = 0;
+  s.meta.clear();
+  s.metrics.clear();
+  s.shared = nullptr;
+  return s;
+}
+
 Trace Tracer::start_trace(const TraceContext& parent, std::string_view name, std::string_view resource,
                           std::string_view type, std::int64_t start_ns) const {
   Trace t;
   t.inherited = parent;
   t.spans = take_list();
-  Span s = take_span(kRootMeta);
+  Span& s = t.spans.add();
   if (parent.valid()) {
     s.trace_id_high = parent.trace_id_high;
     s.trace_id_low = parent.trace_id_low;
@@ -248,25 +286,33 @@ Trace Tracer::start_trace(const TraceContext& parent, std::string_view name, std
     const bool keep = rate < 0 || static_cast<long double>(s.trace_id_low * 1111111111111111111ull) <
                                       static_cast<long double>(rate) * 18446744073709551616.0L;
     t.sampling_priority = t.mechanism == 3 ? (keep ? 2 : -1) : (keep ? 1 : 0);
-    if (keep) set_tag(t.inherited.propagation_tags, "_dd.p.dm", "-" + std::to_string(t.mechanism));
+    if (keep) {
+      // Kept as an int, not a tag string: the common case (no upstream _dd.p.* tags) then allocates
+      // nothing. An upstream _dd.p.dm without a priority is overwritten in place, as before.
+      auto dm = std::find_if(t.inherited.propagation_tags.begin(), t.inherited.propagation_tags.end(),
+                             [](const auto& kv) { return kv.first == "_dd.p.dm"; });
+      if (dm == t.inherited.propagation_tags.end())
+        t.local_dm = t.mechanism;
+      else
+        dm->second = "-" + std::to_string(t.mechanism);
+    }
   }
-  t.spans.push_back(std::move(s));
   return t;
 }
 
 std::size_t Tracer::start_span(Trace& t, std::size_t parent, std::string_view name, std::string_view resource,
                                std::string_view type, std::int64_t start_ns) const {
-  Span s = take_span(kChildMeta);
+  const std::uint64_t parent_id = t.spans[parent].span_id;
+  Span& s = t.spans.add();  // may move the other spans: read them first
   s.trace_id_high = t.spans[0].trace_id_high;
   s.trace_id_low = t.spans[0].trace_id_low;
-  s.parent_id = t.spans[parent].span_id;
+  s.parent_id = parent_id;
   s.span_id = random_id();
   s.name = name;
   s.resource.assign(resource);
   s.type = type;
   s.service = config_.service;
   s.start_ns = start_ns;
-  t.spans.push_back(std::move(s));
   return t.spans.size() - 1;
 }
 
@@ -277,6 +323,7 @@ TraceContext Tracer::context_for(const Trace& t, std::size_t span) const {
   c.parent_id = t.spans[span].span_id;
   c.sampling_priority = t.sampling_priority;
   c.datadog_parent_id.clear();
+  if (t.local_dm >= 0) c.propagation_tags.emplace_back("_dd.p.dm", "-" + std::to_string(t.local_dm));
   return c;
 }
 
@@ -291,7 +338,16 @@ void Tracer::finish(Trace&& t, unsigned lane) const {
   if (t.mechanism == 1 && t.rate >= 0) root.set_metric("_dd.agent_psr", t.rate);
   if (t.mechanism == 3 && t.rate >= 0) root.set_metric("_dd.rule_psr", t.rate);
   for (const auto& [k, v] : t.inherited.propagation_tags) root.set_meta(k, v);
-  if (root.trace_id_high) root.set_meta("_dd.p.tid", hex16(root.trace_id_high));
+  if (t.local_dm >= 0) {
+    char dm[12] = {'-'};
+    root.set_meta("_dd.p.dm",
+                  std::string_view(dm, std::to_chars(dm + 1, dm + sizeof dm, t.local_dm).ptr - dm));
+  }
+  if (root.trace_id_high) {
+    char tid[16];
+    hex16_chars(tid, root.trace_id_high);
+    root.set_meta("_dd.p.tid", std::string_view(tid, sizeof tid));
+  }
   if (!t.inherited.datadog_parent_id.empty()) root.set_meta("_dd.parent_id", t.inherited.datadog_parent_id);
   exporter_->submit(t.spans, lane);
   recycle(t.spans);

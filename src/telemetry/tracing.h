@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,6 +30,43 @@ struct SharedTags {
   void add_metric(std::string key, double value);
 };
 
+// A span's tags, stored the way the Datadog intake wants them: msgpack-encoded key/value entries of
+// the span's meta (or metrics) map. Setting a tag is then two small copies into bytes a recycled span
+// already owns, and the v0.4 encoder copies the entries in one piece. Reading them back (OTLP export,
+// tests) decodes the entries.
+template <class V>  // std::string_view (meta) or double (metrics)
+class TagList {
+ public:
+  using Item = std::pair<std::string_view, V>;
+  class iterator {
+   public:
+    explicit iterator(const char* p) : p_(p) {}
+    Item operator*() const;
+    iterator& operator++();
+    bool operator==(const iterator& o) const { return p_ == o.p_; }
+
+   private:
+    const char* p_;
+  };
+  iterator begin() const { return iterator(bytes_.data()); }
+  iterator end() const { return iterator(bytes_.data() + used_); }
+  std::size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  void clear() {  // keeps the bytes' storage for the next span
+    used_ = 0;
+    count_ = 0;
+  }
+  void add(std::string_view key, V value);
+  std::string_view encoded() const { return {bytes_.data(), used_}; }  // the map's entries, no header
+
+ private:
+  std::string bytes_;
+  std::size_t used_ = 0;
+  std::uint32_t count_ = 0;
+};
+extern template class TagList<std::string_view>;
+extern template class TagList<double>;
+
 struct Span {
   std::uint64_t trace_id_low = 0, trace_id_high = 0;  // high goes to meta _dd.p.tid on the local root
   std::uint64_t span_id = 0, parent_id = 0;
@@ -37,16 +75,38 @@ struct Span {
   std::string resource;
   std::int64_t start_ns = 0, duration_ns = 0;  // Unix epoch ns / ns
   std::int32_t error = 0;
-  std::vector<std::pair<std::string, std::string>> meta;
-  std::vector<std::pair<std::string, double>> metrics;
+  TagList<std::string_view> meta;
+  TagList<double> metrics;
   const SharedTags* shared = nullptr;  // set by Tracer::finish; owned by the Tracer, which outlives it
 
-  // Strings are built in place from views (no temporaries); a value built by the caller is moved in.
-  void set_meta(std::string_view key, std::string_view value) { meta.emplace_back(key, value); }
-  void set_meta(std::string_view key, const char* value) { meta.emplace_back(key, value); }
-  void set_meta(std::string_view key, std::string&& value) { meta.emplace_back(key, std::move(value)); }
-  void set_metric(std::string_view key, double value) { metrics.emplace_back(key, value); }
+  void set_meta(std::string_view key, std::string_view value) { meta.add(key, value); }
+  void set_metric(std::string_view key, double value) { metrics.add(key, value); }
   void finish(std::int64_t end_ns) { duration_ns = end_ns - start_ns; }
+};
+
+// The spans of one trace. clear() keeps the spans and their buffers: the Tracer recycles whole lists
+// per thread, so starting a span resets one in place instead of constructing and moving one.
+class SpanList {
+ public:
+  Span& operator[](std::size_t i) { return items_[i]; }
+  const Span& operator[](std::size_t i) const { return items_[i]; }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  Span* begin() { return items_.data(); }
+  Span* end() { return items_.data() + size_; }
+  const Span* begin() const { return items_.data(); }
+  const Span* end() const { return items_.data() + size_; }
+  Span& back() { return items_[size_ - 1]; }
+  operator std::span<const Span>() const { return {items_.data(), size_}; }
+  // A new last span with every field at its default (buffers keep their storage). References to
+  // earlier spans may be invalidated; indices stay valid.
+  Span& add();
+  void push_back(Span s) { add() = std::move(s); }
+  void clear() { size_ = 0; }
+
+ private:
+  std::vector<Span> items_;
+  std::size_t size_ = 0;
 };
 
 std::int64_t now_unix_ns();
@@ -116,7 +176,7 @@ class SpanExporter {
   virtual ~SpanExporter() = default;
   // Never blocks on I/O: encodes the trace into this lane's queue or drops it (counted). The spans are
   // only read during the call: the tracer recycles them afterwards.
-  virtual void submit(const std::vector<Span>& trace, unsigned lane) = 0;
+  virtual void submit(std::span<const Span> trace, unsigned lane) = 0;
   virtual std::uint64_t dropped_spans() const = 0;
   virtual std::uint64_t sent_spans() const = 0;
   // Agent-provided sampling rate for new traces (Datadog rate_by_service), or < 0 if none yet.
@@ -154,9 +214,10 @@ struct TracerConfig {
 // The spans of one request in this process; spans[0] is the local root. Lives on the request's
 // coroutine frame and is only touched by the worker serving it.
 struct Trace {
-  std::vector<Span> spans;
+  SpanList spans;
   int sampling_priority = 1;
-  int mechanism = 0;       // _dd.p.dm = -<mechanism> when kept
+  int mechanism = 0;       // how the sampling decision was made
+  int local_dm = -1;       // >= 0: this process decided: _dd.p.dm = -<local_dm> (not in inherited)
   double rate = -1;        // stamped as _dd.agent_psr / _dd.rule_psr
   TraceContext inherited;  // origin, _dd.p.* tags, tracestate of other vendors, baggage
 };
@@ -192,5 +253,6 @@ class Tracer {
 
 std::uint64_t random_id();  // non-zero, 63 bits
 std::string hex16(std::uint64_t v);
+void hex16_chars(char* out, std::uint64_t v);  // the same 16 lowercase hex digits, written at out
 
 }  // namespace gw::telemetry

@@ -200,8 +200,8 @@ TEST(DatadogExporter, SendsV04WithAgentHeaders) {
                           R"({"rate_by_service":{"service:api-gateway,env:prod":0.25,"service:,env:":1}})");
   auto exp =
       make_datadog_exporter({"127.0.0.1", agent.port(), ""}, {"api-gateway", "prod", "1.0"}, fast_options());
-  exp->submit({sample_span(), sample_span()}, 0);
-  exp->submit({sample_span()}, 1);
+  exp->submit(std::vector<Span>{sample_span(), sample_span()}, 0);
+  exp->submit(std::vector<Span>{sample_span()}, 1);
   auto reqs = agent.wait_for(1, std::chrono::seconds(5));
   ASSERT_FALSE(reqs.empty());
   const auto& r = reqs[0];
@@ -231,7 +231,7 @@ TEST(DatadogExporter, ReusesTheAgentConnection) {
   testing::Receiver agent(testing::Receiver::Mode::keep_alive);
   auto exp = make_datadog_exporter({"127.0.0.1", agent.port(), ""}, {"svc", "", ""}, fast_options());
   for (std::size_t i = 1; i <= 3; ++i) {
-    exp->submit({sample_span()}, 0);
+    exp->submit(std::vector<Span>{sample_span()}, 0);
     ASSERT_GE(agent.wait_for(i, std::chrono::seconds(5)).size(), i);
   }
   exp->shutdown();
@@ -244,7 +244,7 @@ TEST(DatadogExporter, ReconnectsWhenTheAgentDroppedAnIdleConnection) {
   testing::Receiver agent(testing::Receiver::Mode::drop_idle);
   auto exp = make_datadog_exporter({"127.0.0.1", agent.port(), ""}, {"svc", "", ""}, fast_options());
   for (std::size_t i = 1; i <= 3; ++i) {
-    exp->submit({sample_span()}, 0);
+    exp->submit(std::vector<Span>{sample_span()}, 0);
     ASSERT_GE(agent.wait_for(i, std::chrono::seconds(5)).size(), i);
     std::this_thread::sleep_for(std::chrono::milliseconds(120));  // the close reaches the client first
   }
@@ -259,7 +259,7 @@ TEST(DatadogExporter, ReconnectsWhenTheAgentDroppedAnIdleConnection) {
 void expect_never_blocks(std::uint16_t port) {
   auto exp = make_datadog_exporter({"127.0.0.1", port, ""}, {"svc", "", ""}, fast_options());
   const auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < 2000; ++i) exp->submit({sample_span()}, static_cast<unsigned>(i % 2));
+  for (int i = 0; i < 2000; ++i) exp->submit(std::vector<Span>{sample_span()}, static_cast<unsigned>(i % 2));
   const auto submit_time = std::chrono::steady_clock::now() - t0;
   EXPECT_LT(submit_time, std::chrono::seconds(2));  // generous: only proves no per-submit network wait
   exp->shutdown();
@@ -287,7 +287,7 @@ TEST(OtlpExporter, PostsJsonTraces) {
   testing::Receiver collector;
   auto exp = make_otlp_http_exporter({"127.0.0.1", collector.port(), ""}, {"api-gateway", "prod", "1.2"},
                                      fast_options());
-  exp->submit({sample_span()}, 0);
+  exp->submit(std::vector<Span>{sample_span()}, 0);
   auto reqs = collector.wait_for(1, std::chrono::seconds(5));
   ASSERT_EQ(reqs.size(), 1u);
   EXPECT_EQ(reqs[0].method(), boost::beast::http::verb::post);

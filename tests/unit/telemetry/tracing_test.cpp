@@ -95,6 +95,37 @@ TEST(Propagation, InjectsBothStyles) {
   EXPECT_EQ(h["baggage"], "user=1");
 }
 
+// dd-trace-cpp keeps tracestate's dd member within 256 characters by dropping whole t.* members.
+TEST(Propagation, TracestateDdMemberStopsAt256Characters) {
+  TraceContext c;
+  c.trace_id_low = 1;
+  c.parent_id = 2;
+  c.sampling_priority = 1;
+  for (int i = 0; i < 8; ++i)
+    c.propagation_tags.emplace_back("_dd.p.k" + std::to_string(i), std::string(40, 'v'));
+  const std::string ts = as_map(inject(PropagationConfig{}, c))["tracestate"];
+  EXPECT_LE(ts.size(), 256u);
+  EXPECT_GT(ts.size(), 200u);
+  EXPECT_EQ(ts.substr(ts.size() - 40), std::string(40, 'v'));  // ends with a whole member
+  EXPECT_EQ(ts.find("t.k7"), std::string::npos);
+}
+
+TEST(Propagation, DatadogTagsLongerThanTheLimitAreNotSent) {
+  TraceContext c;
+  c.trace_id_low = 1;
+  c.parent_id = 2;
+  c.sampling_priority = 1;
+  c.propagation_tags = {{"_dd.p.dm", "-4"}, {"_dd.p.usr", std::string(40, 'u')}};
+  PropagationConfig cfg;
+  cfg.tags_max_length = 30;
+  auto h = as_map(inject(cfg, c));
+  EXPECT_EQ(h.count("x-datadog-tags"), 0u);
+  EXPECT_EQ(h["x-datadog-trace-id"], "1");
+  EXPECT_EQ(h["x-datadog-sampling-priority"], "1");
+  cfg.tags_max_length = 512;
+  EXPECT_EQ(as_map(inject(cfg, c))["x-datadog-tags"], "_dd.p.dm=-4,_dd.p.usr=" + std::string(40, 'u'));
+}
+
 TEST(Propagation, StylesFromEnv) {
   std::map<std::string, std::string> env{{"DD_TRACE_PROPAGATION_STYLE", "tracecontext"},
                                          {"DD_TRACE_PROPAGATION_STYLE_INJECT", "Datadog, tracecontext"}};
@@ -112,7 +143,7 @@ TEST(Propagation, StylesFromEnv) {
 
 class CapturingExporter : public SpanExporter {
  public:
-  void submit(const std::vector<Span>& t, unsigned) override { traces.push_back(t); }
+  void submit(std::span<const Span> t, unsigned) override { traces.emplace_back(t.begin(), t.end()); }
   std::uint64_t dropped_spans() const override { return 0; }
   std::uint64_t sent_spans() const override { return 0; }
   void shutdown() override {}
@@ -122,7 +153,7 @@ class CapturingExporter : public SpanExporter {
 // A span's tag as the encoders write it: its own, else the tracer's shared ones.
 std::string meta(const Span& s, const std::string& k) {
   for (const auto& [key, v] : s.meta)
-    if (key == k) return v;
+    if (key == k) return std::string(v);
   if (s.shared)
     for (const auto& [key, v] : s.shared->meta)
       if (key == k) return v;
@@ -187,6 +218,28 @@ TEST(Tracer, NewTraceIs128BitAndKeptByDefault) {
   tracer.finish(std::move(t), 0);
   EXPECT_EQ(meta(exp->traces[0][0], "_dd.p.dm"), "-0");
   EXPECT_EQ(metric(exp->traces[0][0], "_sampling_priority_v1"), 1);
+}
+
+// The headers written into backend requests (inject_lines) are the ones inject() gives for the
+// same context, including the sampling decision made by this process (_dd.p.dm, t.dm).
+TEST(Tracer, InjectedLinesMatchInjectAndCarryTheLocalDecision) {
+  auto exp = std::make_shared<CapturingExporter>();
+  TracerConfig cfg;
+  cfg.enabled = true;
+  Tracer tracer(cfg, exp);
+  Trace t = tracer.start_trace({}, "krakend.request", "GET /", "web", now_unix_ns());
+  const std::size_t child = tracer.start_span(t, 0, "http.request", "GET /b", "http", now_unix_ns());
+  std::string lines;
+  tracer.inject_lines(t, child, lines);
+  std::string expected;
+  for (const auto& [name, value] : tracer.inject(t, child))
+    expected.append(name).append(": ").append(value).append("\r\n");
+  EXPECT_EQ(lines, expected);
+  EXPECT_NE(lines.find("x-datadog-tags: _dd.p.dm=-0,_dd.p.tid="), std::string::npos) << lines;
+  EXPECT_NE(lines.find(";t.dm:-0\r\n"), std::string::npos) << lines;
+  EXPECT_NE(lines.find("x-datadog-parent-id: " + std::to_string(t.spans[child].span_id) + "\r\n"),
+            std::string::npos);
+  tracer.finish(std::move(t), 0);
 }
 
 // Spans are recycled per thread after finish(): the next trace must start from clean spans (no tags,

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -224,59 +226,122 @@ inline std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
   return 0;
 }
 
+// "000102...ff": two hex digits per byte value, so a 64-bit id is 8 lookups instead of 16.
+inline constexpr auto kHexPairs = [] {
+  std::array<char, 512> t{};
+  constexpr char digits[] = "0123456789abcdef";
+  for (int b = 0; b < 256; ++b) {
+    t[static_cast<std::size_t>(2 * b)] = digits[b >> 4];
+    t[static_cast<std::size_t>(2 * b + 1)] = digits[b & 15];
+  }
+  return t;
+}();
+
 // JSON text must be UTF-8 (RFC 8259 8.1): bytes that are not well-formed UTF-8 (a Latin-1 User-Agent,
-// a stray 0xff) become U+FFFD instead of making the whole line unparseable.
-inline void json_escape_into(std::string& out, std::string_view s) {
-  static const char* hex = "0123456789abcdef";
+// a stray 0xff) become U+FFFD instead of making the whole line unparseable. Writes at most
+// 6 * s.size() bytes at p; returns the end.
+inline char* json_escape_to(char* p, std::string_view s) {
   const std::size_t size = s.size();
   std::size_t i = 0;
+  auto lit = [&](const char* text, std::size_t n) {
+    std::memcpy(p, text, n);
+    p += n;
+  };
   for (;;) {
-    // Fast path: runs of printable ASCII other than '"' and '\\' are copied in one append.
+    // Fast path: runs of printable ASCII other than '"' and '\\' are copied in one memcpy.
     const std::size_t run = i;
     while (i < size) {
       const auto c = static_cast<unsigned char>(s[i]);
       if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
       ++i;
     }
-    if (i > run) out.append(s.data() + run, i - run);
-    if (i == size) return;
+    if (i > run) lit(s.data() + run, i - run);
+    if (i == size) return p;
     const auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
       case '"':
-        out += "\\\"";
+        lit("\\\"", 2);
         break;
       case '\\':
-        out += "\\\\";
+        lit("\\\\", 2);
         break;
       case '\n':
-        out += "\\n";
+        lit("\\n", 2);
         break;
       case '\r':
-        out += "\\r";
+        lit("\\r", 2);
         break;
       case '\t':
-        out += "\\t";
+        lit("\\t", 2);
         break;
       default:
         if (c < 0x20) {
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 15];
+          lit("\\u00", 4);
+          *p++ = kHexPairs[2 * c];
+          *p++ = kHexPairs[2 * c + 1];
         } else if (std::size_t n = utf8_sequence_length(s, i)) {
-          out.append(s.data() + i, n);
+          lit(s.data() + i, n);
           i += n - 1;
         } else {
-          out += "\\ufffd";
+          lit("\\ufffd", 6);
         }
     }
     ++i;
   }
 }
 
+// Writes at a raw cursor into space the caller sized beforehand (an upper bound of what is written),
+// so each piece is a plain copy with no capacity check. See append_at_cursor.
+class CharCursor {
+ public:
+  explicit CharCursor(char* p) : p_(p) {}
+  char* pos() const { return p_; }
+  void rewind(char* to) { p_ = to; }
+  template <std::size_t N>
+  void lit(const char (&s)[N]) {  // a literal: a constant-size copy
+    std::memcpy(p_, s, N - 1);
+    p_ += N - 1;
+  }
+  void put(std::string_view s) {
+    if (!s.empty()) std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+  }
+  void put(char c) { *p_++ = c; }
+  void decimal(std::uint64_t v) { p_ = std::to_chars(p_, p_ + 20, v).ptr; }
+  void decimal(std::int64_t v) { p_ = std::to_chars(p_, p_ + 20, v).ptr; }
+  void decimal(int v) { p_ = std::to_chars(p_, p_ + 11, v).ptr; }
+  void decimal(unsigned v) { p_ = std::to_chars(p_, p_ + 10, v).ptr; }
+  void hex16(std::uint64_t v) {
+    for (int i = 14; i >= 0; i -= 2, v >>= 8) std::memcpy(p_ + i, &kHexPairs[2 * (v & 0xff)], 2);
+    p_ += 16;
+  }
+  void json(std::string_view s) { p_ = json_escape_to(p_, s); }  // escaped, no quotes: 6 * size bound
+  void json_string(std::string_view s) {                         // quoted: 6 * size + 2 bound
+    *p_++ = '"';
+    p_ = json_escape_to(p_, s);
+    *p_++ = '"';
+  }
+
+ private:
+  char* p_;
+};
+
+// Appends to `out` what write(CharCursor&) writes, which must be at most `bound` bytes.
+template <class Write>
+void append_at_cursor(std::string& out, std::size_t bound, Write&& write) {
+  const std::size_t at = out.size();
+  out.resize(at + bound);
+  CharCursor cursor(out.data() + at);
+  write(cursor);
+  out.resize(static_cast<std::size_t>(cursor.pos() - out.data()));
+}
+
+inline void json_escape_into(std::string& out, std::string_view s) {
+  append_at_cursor(out, 6 * s.size(), [&](CharCursor& c) { c.json(s); });
+}
+
 inline void json_string_into(std::string& out, std::string_view s) {
-  out += '"';
-  json_escape_into(out, s);
-  out += '"';
+  append_at_cursor(out, 6 * s.size() + 2, [&](CharCursor& c) { c.json_string(s); });
 }
 
 }  // namespace gw::telemetry::detail

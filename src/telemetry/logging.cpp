@@ -63,18 +63,23 @@ void timestamp_chars(char* out, std::int64_t unix_ns) {
   out[23] = 'Z';
 }
 
-// {"timestamp":"..."[,"@timestamp":"...","@version":"1"]
-void head_into(std::string& out, std::int64_t unix_ns, bool logstash) {
+// {"timestamp":"..."[,"@timestamp":"...","@version":"1"]: at most kHeadBound bytes.
+constexpr std::size_t kHeadBound = 96;
+void head_to(detail::CharCursor& o, std::int64_t unix_ns, bool logstash) {
   char ts[24];
   timestamp_chars(ts, unix_ns);
-  out += "{\"timestamp\":\"";
-  out.append(ts, 24);
-  out += '"';
+  o.lit("{\"timestamp\":\"");
+  o.put(std::string_view(ts, 24));
+  o.put('"');
   if (logstash) {
-    out += ",\"@timestamp\":\"";
-    out.append(ts, 24);
-    out += "\",\"@version\":\"1\"";
+    o.lit(",\"@timestamp\":\"");
+    o.put(std::string_view(ts, 24));
+    o.lit("\",\"@version\":\"1\"");
   }
+}
+
+void head_into(std::string& out, std::int64_t unix_ns, bool logstash) {
+  detail::append_at_cursor(out, kHeadBound, [&](detail::CharCursor& o) { head_to(o, unix_ns, logstash); });
 }
 
 }  // namespace
@@ -95,19 +100,6 @@ void number_into(std::string& out, std::int64_t v) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, r.ptr);
-}
-
-void unsigned_into(std::string& out, std::uint64_t v) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, r.ptr);
-}
-
-void hex16_into(std::string& out, std::uint64_t v) {
-  static const char* d = "0123456789abcdef";
-  char buf[16];
-  for (int i = 15; i >= 0; --i, v >>= 4) buf[i] = d[v & 15];
-  out.append(buf, 16);
 }
 
 void field_into(std::string& out, const Field& f) {
@@ -147,20 +139,26 @@ Logger::~Logger() {
   drain();
 }
 
-void Logger::correlation_into(std::string& out, const LogCorrelation* corr) const {
+std::size_t Logger::correlation_bound() const { return 96 + dd_suffix_.size(); }
+
+void Logger::correlation_to(detail::CharCursor& o, const LogCorrelation* corr) const {
   if (!corr || !config_.dd_logs_injection || !(corr->trace_id_low || corr->trace_id_high)) return;
   // Decimal low 64 bits matches the span's trace_id field; 32-hex only when asked for (dd-trace-go rule).
-  out += ",\"dd.trace_id\":\"";
+  o.lit(",\"dd.trace_id\":\"");
   if (config_.dd_128bit_trace_id_logging && corr->trace_id_high) {
-    hex16_into(out, corr->trace_id_high);
-    hex16_into(out, corr->trace_id_low);
+    o.hex16(corr->trace_id_high);
+    o.hex16(corr->trace_id_low);
   } else {
-    unsigned_into(out, corr->trace_id_low);
+    o.decimal(corr->trace_id_low);
   }
-  out += "\",\"dd.span_id\":\"";
-  unsigned_into(out, corr->span_id);
-  out += '"';
-  out += dd_suffix_;
+  o.lit("\",\"dd.span_id\":\"");
+  o.decimal(corr->span_id);
+  o.put('"');
+  o.put(dd_suffix_);
+}
+
+void Logger::correlation_into(std::string& out, const LogCorrelation* corr) const {
+  detail::append_at_cursor(out, correlation_bound(), [&](detail::CharCursor& o) { correlation_to(o, corr); });
 }
 
 void Logger::format_into(std::string& out, LogLevel level, std::string_view message,
@@ -212,36 +210,45 @@ void Logger::log(unsigned lane, LogLevel level, std::string_view message, std::i
 void Logger::access(unsigned lane, const AccessLogEntry& e, const LogCorrelation* corr) {
   if (!config_.access_log || !enabled(LogLevel::info)) return;
   const std::int64_t now = now_unix_ns();
-  // Same line as format_line(info, "<method> <path> <status>", {fields...}), written in place.
+  // Same line as format_line(info, "<method> <path> <status>", {fields...}), written in place at a
+  // cursor: one bound for the whole line (escaping writes at most 6 bytes per input byte).
+  const std::size_t strings = 2 * e.method.size() + 2 * e.path.size() + e.route.size() + e.user_agent.size() +
+                              e.client_ip.size() + config_.prefix.size();
+  const std::size_t bound = kHeadBound + 400 + 6 * strings + correlation_bound();
   append_with(lane, [&](std::string& out) {
-    head_into(out, now, logstash_);
-    out += ",\"level\":\"INFO\",\"message\":\"";
-    detail::json_escape_into(out, e.method);
-    out += ' ';
-    detail::json_escape_into(out, e.path);
-    out += ' ';
-    number_into(out, e.status);
-    out += '"';
-    if (!config_.prefix.empty()) field_into(out, Field("prefix", config_.prefix));
-    // Datadog standard attribute names, so the log pipeline maps them without custom remappers.
-    out += ",\"http.method\":";
-    json_string_into(out, e.method);
-    out += ",\"http.url\":";
-    json_string_into(out, e.path);
-    out += ",\"http.route\":";
-    json_string_into(out, e.route);
-    out += ",\"http.status_code\":";
-    number_into(out, e.status);
-    out += ",\"http.useragent\":";
-    json_string_into(out, e.user_agent);
-    out += ",\"network.client.ip\":";
-    json_string_into(out, e.client_ip);
-    out += ",\"network.bytes_written\":";
-    number_into(out, static_cast<std::int64_t>(e.bytes));
-    out += ",\"duration\":";
-    number_into(out, e.duration_ns);
-    correlation_into(out, corr);
-    out += "}\n";
+    detail::append_at_cursor(out, bound, [&](detail::CharCursor& o) {
+      head_to(o, now, logstash_);
+      o.lit(",\"level\":\"INFO\",\"message\":\"");
+      o.json(e.method);
+      o.put(' ');
+      o.json(e.path);
+      o.put(' ');
+      o.decimal(e.status);
+      o.put('"');
+      if (!config_.prefix.empty()) {
+        o.lit(",\"prefix\":");
+        o.json_string(config_.prefix);
+      }
+      // Datadog standard attribute names, so the log pipeline maps them without custom remappers.
+      o.lit(",\"http.method\":");
+      o.json_string(e.method);
+      o.lit(",\"http.url\":");
+      o.json_string(e.path);
+      o.lit(",\"http.route\":");
+      o.json_string(e.route);
+      o.lit(",\"http.status_code\":");
+      o.decimal(e.status);
+      o.lit(",\"http.useragent\":");
+      o.json_string(e.user_agent);
+      o.lit(",\"network.client.ip\":");
+      o.json_string(e.client_ip);
+      o.lit(",\"network.bytes_written\":");
+      o.decimal(static_cast<std::int64_t>(e.bytes));
+      o.lit(",\"duration\":");
+      o.decimal(static_cast<std::int64_t>(e.duration_ns));
+      correlation_to(o, corr);
+      o.lit("}\n");
+    });
   });
 }
 

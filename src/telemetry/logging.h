@@ -21,6 +21,10 @@
 
 namespace gw::telemetry {
 
+namespace detail {
+class CharCursor;
+}
+
 enum class LogLevel : std::uint8_t { debug, info, warning, error, critical };
 std::optional<LogLevel> parse_log_level(std::string_view s);  // KrakenD names, case-insensitive
 
@@ -101,6 +105,8 @@ class Logger {
                    std::initializer_list<Field> fields, const LogCorrelation* corr,
                    std::int64_t unix_ns) const;
   void correlation_into(std::string& out, const LogCorrelation* corr) const;
+  void correlation_to(detail::CharCursor& out, const LogCorrelation* corr) const;
+  std::size_t correlation_bound() const;
   // Locks the lane, lets `fmt(buf)` append one line, drops it (counted) past max_buffered_bytes.
   template <class F>
   void append_with(unsigned lane, F&& fmt);

@@ -7,28 +7,14 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "telemetry/encoding.h"
 #include "telemetry/tracing.h"
 
 namespace gw::telemetry {
 
 const char* real_env(const char* name) { return std::getenv(name); }
 
-namespace {
-// "000102...ff": two hex digits per byte value, so an id is 8 lookups instead of 16.
-constexpr auto kHexPairs = [] {
-  std::array<char, 512> t{};
-  constexpr char digits[] = "0123456789abcdef";
-  for (int b = 0; b < 256; ++b) {
-    t[static_cast<std::size_t>(2 * b)] = digits[b >> 4];
-    t[static_cast<std::size_t>(2 * b + 1)] = digits[b & 15];
-  }
-  return t;
-}();
-}  // namespace
-
-void hex16_chars(char* out, std::uint64_t v) {
-  for (int i = 14; i >= 0; i -= 2, v >>= 8) std::memcpy(out + i, &kHexPairs[2 * (v & 0xff)], 2);
-}
+void hex16_chars(char* out, std::uint64_t v) { detail::CharCursor(out).hex16(v); }
 
 std::string hex16(std::uint64_t v) {
   std::string s(16, '0');
@@ -148,43 +134,18 @@ std::optional<TraceContext> extract_w3c(const PropagationHeaders& h) {
   return c;
 }
 
-// Writes the injected header lines into a buffer sized beforehand (inject_bound), so each piece is a
-// memcpy at a cursor: no capacity checks, no temporaries (this runs for every backend call).
-class LineCursor {
- public:
-  explicit LineCursor(char* p) : p_(p) {}
-  char* pos() const { return p_; }
-  void rewind(char* to) { p_ = to; }
-  template <std::size_t N>
-  void lit(const char (&s)[N]) {
-    std::memcpy(p_, s, N - 1);
-    p_ += N - 1;
-  }
-  void put(std::string_view s) {
-    if (!s.empty()) std::memcpy(p_, s.data(), s.size());
-    p_ += s.size();
-  }
-  void put(char c) { *p_++ = c; }
-  void decimal(std::uint64_t v) { p_ = std::to_chars(p_, p_ + 20, v).ptr; }
-  void decimal(int v) { p_ = std::to_chars(p_, p_ + 12, v).ptr; }
-  void hex16(std::uint64_t v) {
-    hex16_chars(p_, v);
-    p_ += 16;
-  }
-  // v with W3C tracestate's reserved characters replaced (same length as v).
-  void w3c(std::string_view v, bool value) {
-    for (char ch : v) {
-      if (value && ch == '=')
-        ch = '~';
-      else if (ch < 0x20 || ch > 0x7e || ch == ',' || ch == ';' || ch == '~' || ch == '=')
-        ch = '_';
-      *p_++ = ch;
-    }
-  }
+using detail::CharCursor;
 
- private:
-  char* p_;
-};
+// Writes v with W3C tracestate's reserved characters replaced (same length as v).
+void put_w3c(CharCursor& o, std::string_view v, bool value) {
+  for (char ch : v) {
+    if (value && ch == '=')
+      ch = '~';
+    else if (ch < 0x20 || ch > 0x7e || ch == ',' || ch == ';' || ch == '~' || ch == '=')
+      ch = '_';
+    o.put(ch);
+  }
+}
 
 // An upper bound of what inject_lines_at writes for context `c`.
 std::size_t inject_bound(const TraceContext& c) {
@@ -200,7 +161,7 @@ std::size_t inject_bound(const TraceContext& c) {
 char* inject_lines_at(char* buffer, const PropagationConfig& cfg, std::uint64_t trace_id_high,
                       std::uint64_t trace_id_low, std::uint64_t parent_id, int priority,
                       const TraceContext& c, int local_dm) {
-  LineCursor o(buffer);
+  CharCursor o(buffer);
   if (trace_id_low == 0 && trace_id_high == 0) return o.pos();
   for (PropagationStyle s : cfg.inject) {
     if (s == PropagationStyle::datadog) {
@@ -256,7 +217,7 @@ char* inject_lines_at(char* buffer, const PropagationConfig& cfg, std::uint64_t 
       o.hex16(parent_id);
       if (!c.origin.empty()) {
         o.lit(";o:");
-        o.w3c(c.origin, true);
+        put_w3c(o, c.origin, true);
       }
       auto member = [&](std::string_view k, std::size_t value_size) {
         // ";t.<key>:<value>", truncated at a ';' boundary so the dd member stays within 256 chars
@@ -264,7 +225,7 @@ char* inject_lines_at(char* buffer, const PropagationConfig& cfg, std::uint64_t 
         const std::size_t size = 3 + (k.size() - 6) + 1 + value_size;
         if (static_cast<std::size_t>(o.pos() - dd) + size > 256) return false;
         o.lit(";t.");
-        o.w3c(k.substr(6), false);
+        put_w3c(o, k.substr(6), false);
         o.put(':');
         return true;
       };
@@ -272,7 +233,7 @@ char* inject_lines_at(char* buffer, const PropagationConfig& cfg, std::uint64_t 
       for (const auto& [k, v] : c.propagation_tags) {
         if (k.size() <= 6) continue;
         if (!(room = member(k, v.size()))) break;
-        o.w3c(v, true);
+        put_w3c(o, v, true);
       }
       if (room && local_dm >= 0 && member("_dd.p.dm", local_dm < 10 ? 2 : 3)) {
         o.put('-');
@@ -295,11 +256,9 @@ char* inject_lines_at(char* buffer, const PropagationConfig& cfg, std::uint64_t 
 void append_inject_lines(std::string& out, const PropagationConfig& cfg, std::uint64_t trace_id_high,
                          std::uint64_t trace_id_low, std::uint64_t parent_id, int priority,
                          const TraceContext& c, int local_dm) {
-  const std::size_t at = out.size();
-  out.resize(at + inject_bound(c));
-  char* end =
-      inject_lines_at(out.data() + at, cfg, trace_id_high, trace_id_low, parent_id, priority, c, local_dm);
-  out.resize(static_cast<std::size_t>(end - out.data()));
+  detail::append_at_cursor(out, inject_bound(c), [&](CharCursor& o) {
+    o.rewind(inject_lines_at(o.pos(), cfg, trace_id_high, trace_id_low, parent_id, priority, c, local_dm));
+  });
 }
 
 }  // namespace

@@ -172,20 +172,35 @@ class Gateway final : public server::Handler {
     return false;
   }
 
+  // One pass over the request's headers (instead of a lookup per propagation header); the first
+  // occurrence of a name wins, as with find().
   static telemetry::PropagationHeaders propagation_headers(const server::Request& req) {
-    auto get = [&](std::string_view name) -> std::string_view {
-      auto it = req.find(name);
-      return it == req.end() ? std::string_view() : std::string_view(it->value());
-    };
     telemetry::PropagationHeaders h;
-    h.x_datadog_trace_id = get("x-datadog-trace-id");
-    h.x_datadog_parent_id = get("x-datadog-parent-id");
-    h.x_datadog_sampling_priority = get("x-datadog-sampling-priority");
-    h.x_datadog_origin = get("x-datadog-origin");
-    h.x_datadog_tags = get("x-datadog-tags");
-    h.traceparent = get("traceparent");
-    h.tracestate = get("tracestate");
-    h.baggage = get("baggage");
+    for (const auto& f : req) {
+      const std::string_view name = f.name_string();
+      std::string_view* slot = nullptr;
+      if (name.size() >= 11 && (name[0] == 'x' || name[0] == 'X')) {
+        if (name.size() < 14 || !boost::beast::iequals(name.substr(0, 10), "x-datadog-")) continue;
+        const std::string_view rest = name.substr(10);
+        if (boost::beast::iequals(rest, "trace-id"))
+          slot = &h.x_datadog_trace_id;
+        else if (boost::beast::iequals(rest, "parent-id"))
+          slot = &h.x_datadog_parent_id;
+        else if (boost::beast::iequals(rest, "sampling-priority"))
+          slot = &h.x_datadog_sampling_priority;
+        else if (boost::beast::iequals(rest, "origin"))
+          slot = &h.x_datadog_origin;
+        else if (boost::beast::iequals(rest, "tags"))
+          slot = &h.x_datadog_tags;
+      } else if (name.size() == 11 && boost::beast::iequals(name, "traceparent")) {
+        slot = &h.traceparent;
+      } else if (name.size() == 10 && boost::beast::iequals(name, "tracestate")) {
+        slot = &h.tracestate;
+      } else if (name.size() == 7 && boost::beast::iequals(name, "baggage")) {
+        slot = &h.baggage;
+      }
+      if (slot && slot->data() == nullptr) *slot = std::string_view(f.value().data(), f.value().size());
+    }
     return h;
   }
 

@@ -35,8 +35,129 @@ std::string otlp_payload_prefix(const ServiceInfo& info);
 std::string_view otlp_payload_suffix();
 std::string_view otlp_first_piece(std::string_view piece);
 
-// Appends MessagePack to `out` through a cursor: the string grows in few large steps (the caller's
-// size hint, then at least 256 bytes), every value is a bounds check and a memcpy, and the length
+// MessagePack primitives on a raw cursor: each writes one value at p (the caller guarantees the room:
+// at most 5 + size bytes for a string, 9 for a number, 5 for a header) and returns the end. The smallest
+// encoding is chosen, as dd-trace-cpp's msgpack writer does.
+namespace msgpack {
+// Big-endian store of the low `bytes` bytes of v (1, 2, 4 or 8: a constant once inlined).
+[[gnu::always_inline]] inline char* be(char* p, std::uint64_t v, int bytes) {
+  switch (bytes) {
+    case 1:
+      *p = static_cast<char>(v);
+      break;
+    case 2: {
+      const std::uint16_t x = __builtin_bswap16(static_cast<std::uint16_t>(v));
+      std::memcpy(p, &x, 2);
+      break;
+    }
+    case 4: {
+      const std::uint32_t x = __builtin_bswap32(static_cast<std::uint32_t>(v));
+      std::memcpy(p, &x, 4);
+      break;
+    }
+    default: {
+      const std::uint64_t x = __builtin_bswap64(v);
+      std::memcpy(p, &x, 8);
+    }
+  }
+  return p + bytes;
+}
+[[gnu::always_inline]] inline char* header(char* p, std::uint32_t n, std::uint32_t fix, std::uint32_t fix_max,
+                                           std::uint32_t b16, std::uint32_t b32) {
+  if (n < fix_max) {
+    *p++ = static_cast<char>(fix | n);
+  } else if (n <= 0xffff) {
+    *p++ = static_cast<char>(b16);
+    p = be(p, n, 2);
+  } else {
+    *p++ = static_cast<char>(b32);
+    p = be(p, n, 4);
+  }
+  return p;
+}
+[[gnu::always_inline]] inline char* map(char* p, std::uint32_t n) {
+  return header(p, n, 0x80, 16, 0xde, 0xdf);
+}
+[[gnu::always_inline]] inline char* array(char* p, std::uint32_t n) {
+  return header(p, n, 0x90, 16, 0xdc, 0xdd);
+}
+// A short string literal (a map key): its header and bytes are compile-time constants.
+template <std::size_t N>
+[[gnu::always_inline]] inline char* key(char* p, const char (&s)[N]) {
+  static_assert(N - 1 < 32, "fixstr only");
+  *p = static_cast<char>(0xa0 | (N - 1));
+  std::memcpy(p + 1, s, N - 1);
+  return p + N;
+}
+[[gnu::always_inline]] inline char* str(char* p, std::string_view s) {
+  const auto n = static_cast<std::uint32_t>(s.size());
+  if (n < 32) {
+    *p++ = static_cast<char>(0xa0 | n);
+  } else if (n <= 0xff) {
+    *p++ = static_cast<char>(0xd9);
+    p = be(p, n, 1);
+  } else if (n <= 0xffff) {
+    *p++ = static_cast<char>(0xda);
+    p = be(p, n, 2);
+  } else {
+    *p++ = static_cast<char>(0xdb);
+    p = be(p, n, 4);
+  }
+  if (n) std::memcpy(p, s.data(), n);
+  return p + n;
+}
+[[gnu::always_inline]] inline char* raw(char* p, std::string_view bytes) {  // pre-encoded bytes
+  if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
+  return p + bytes.size();
+}
+[[gnu::always_inline]] inline char* u64(char* p, std::uint64_t v) {
+  if (v < 128) {
+    *p++ = static_cast<char>(v);
+  } else if (v <= 0xff) {
+    *p++ = static_cast<char>(0xcc);
+    p = be(p, v, 1);
+  } else if (v <= 0xffff) {
+    *p++ = static_cast<char>(0xcd);
+    p = be(p, v, 2);
+  } else if (v <= 0xffffffffu) {
+    *p++ = static_cast<char>(0xce);
+    p = be(p, v, 4);
+  } else {
+    *p++ = static_cast<char>(0xcf);
+    p = be(p, v, 8);
+  }
+  return p;
+}
+[[gnu::always_inline]] inline char* i64(char* p, std::int64_t v) {
+  if (v >= 0) return u64(p, static_cast<std::uint64_t>(v));
+  const auto u = static_cast<std::uint64_t>(v);
+  if (v >= -32) {
+    *p++ = static_cast<char>(u);
+  } else if (v >= INT8_MIN) {
+    *p++ = static_cast<char>(0xd0);
+    p = be(p, u, 1);
+  } else if (v >= INT16_MIN) {
+    *p++ = static_cast<char>(0xd1);
+    p = be(p, u, 2);
+  } else if (v >= INT32_MIN) {
+    *p++ = static_cast<char>(0xd2);
+    p = be(p, u, 4);
+  } else {
+    *p++ = static_cast<char>(0xd3);
+    p = be(p, u, 8);
+  }
+  return p;
+}
+[[gnu::always_inline]] inline char* f64(char* p, double d) {
+  std::uint64_t bits;
+  std::memcpy(&bits, &d, sizeof bits);
+  *p = static_cast<char>(0xcb);
+  return be(p + 1, bits, 8);
+}
+}  // namespace msgpack
+
+// Appends MessagePack to `out`: each value is a bounds check and one of the primitives above. The
+// string grows in few large steps (the caller's size hint, then at least 256 bytes), and the length
 // is settled once, when the writer goes out of scope.
 //
 // With `used`, the writer appends at out[used] and leaves out's size alone (only ever growing it):
@@ -59,117 +180,19 @@ class MsgpackWriter {
   MsgpackWriter(const MsgpackWriter&) = delete;
   MsgpackWriter& operator=(const MsgpackWriter&) = delete;
 
-  [[gnu::always_inline]] void map(std::uint32_t n) { header(n, 0x80, 16, 0xde, 0xdf); }
-  [[gnu::always_inline]] void array(std::uint32_t n) { header(n, 0x90, 16, 0xdc, 0xdd); }
-  // A short string literal (a map key): its header and bytes are compile-time constants, so the copy
-  // compiles to a few moves instead of a memcpy call.
+  void map(std::uint32_t n) { commit(msgpack::map(take(5), n)); }
+  void array(std::uint32_t n) { commit(msgpack::array(take(5), n)); }
   template <std::size_t N>
-  [[gnu::always_inline]] void key(const char (&s)[N]) {
-    static_assert(N - 1 < 32, "fixstr only");
-    char* p = take(N);
-    *p = static_cast<char>(0xa0 | (N - 1));
-    std::memcpy(p + 1, s, N - 1);
-    commit(p, p + N);
+  void key(const char (&s)[N]) {
+    commit(msgpack::key(take(N), s));
   }
-  [[gnu::always_inline]] void str(std::string_view s) {
-    const auto n = static_cast<std::uint32_t>(s.size());
-    char* p = take(5 + s.size());
-    char* const start = p;
-    if (n < 32) {
-      *p++ = static_cast<char>(0xa0 | n);
-    } else if (n <= 0xff) {
-      *p++ = static_cast<char>(0xd9);
-      p = be(p, n, 1);
-    } else if (n <= 0xffff) {
-      *p++ = static_cast<char>(0xda);
-      p = be(p, n, 2);
-    } else {
-      *p++ = static_cast<char>(0xdb);
-      p = be(p, n, 4);
-    }
-    if (n) std::memcpy(p, s.data(), n);
-    commit(start, p + n);
-  }
-  // Pre-encoded bytes (a SharedTags fragment).
-  [[gnu::always_inline]] void raw(std::string_view bytes) {
-    char* p = take(bytes.size());
-    if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
-    commit(p, p + bytes.size());
-  }
-  [[gnu::always_inline]] void u64(std::uint64_t v) {
-    char* const start = take(9);
-    char* p = start;
-    if (v < 128) {
-      *p++ = static_cast<char>(v);
-    } else if (v <= 0xff) {
-      *p++ = static_cast<char>(0xcc);
-      p = be(p, v, 1);
-    } else if (v <= 0xffff) {
-      *p++ = static_cast<char>(0xcd);
-      p = be(p, v, 2);
-    } else if (v <= 0xffffffffu) {
-      *p++ = static_cast<char>(0xce);
-      p = be(p, v, 4);
-    } else {
-      *p++ = static_cast<char>(0xcf);
-      p = be(p, v, 8);
-    }
-    commit(start, p);
-  }
-  [[gnu::always_inline]] void i64(std::int64_t v) {
-    if (v >= 0) return u64(static_cast<std::uint64_t>(v));
-    char* const start = take(9);
-    char* p = start;
-    const auto u = static_cast<std::uint64_t>(v);
-    if (v >= -32) {
-      *p++ = static_cast<char>(u);
-    } else if (v >= INT8_MIN) {
-      *p++ = static_cast<char>(0xd0);
-      p = be(p, u, 1);
-    } else if (v >= INT16_MIN) {
-      *p++ = static_cast<char>(0xd1);
-      p = be(p, u, 2);
-    } else if (v >= INT32_MIN) {
-      *p++ = static_cast<char>(0xd2);
-      p = be(p, u, 4);
-    } else {
-      *p++ = static_cast<char>(0xd3);
-      p = be(p, u, 8);
-    }
-    commit(start, p);
-  }
-  [[gnu::always_inline]] void f64(double d) {
-    std::uint64_t bits;
-    std::memcpy(&bits, &d, sizeof bits);
-    char* const start = take(9);
-    *start = static_cast<char>(0xcb);
-    commit(start, be(start + 1, bits, 8));
-  }
+  void str(std::string_view s) { commit(msgpack::str(take(5 + s.size()), s)); }
+  void raw(std::string_view bytes) { commit(msgpack::raw(take(bytes.size()), bytes)); }
+  void u64(std::uint64_t v) { commit(msgpack::u64(take(9), v)); }
+  void i64(std::int64_t v) { commit(msgpack::i64(take(9), v)); }
+  void f64(double d) { commit(msgpack::f64(take(9), d)); }
 
  private:
-  // Big-endian store of the low `bytes` bytes of v (1, 2, 4 or 8: a constant once inlined).
-  [[gnu::always_inline]] static char* be(char* p, std::uint64_t v, int bytes) {
-    switch (bytes) {
-      case 1:
-        *p = static_cast<char>(v);
-        break;
-      case 2: {
-        const std::uint16_t x = __builtin_bswap16(static_cast<std::uint16_t>(v));
-        std::memcpy(p, &x, 2);
-        break;
-      }
-      case 4: {
-        const std::uint32_t x = __builtin_bswap32(static_cast<std::uint32_t>(v));
-        std::memcpy(p, &x, 4);
-        break;
-      }
-      default: {
-        const std::uint64_t x = __builtin_bswap64(v);
-        std::memcpy(p, &x, 8);
-      }
-    }
-    return p + bytes;
-  }
   [[gnu::always_inline]] void room(std::size_t n) {
     if (out_.size() - used_ < n) [[unlikely]]
       grow(n);
@@ -177,27 +200,12 @@ class MsgpackWriter {
   [[gnu::noinline]] void grow(std::size_t n) {
     out_.resize(std::max(used_ + std::max<std::size_t>(n, 256), 2 * out_.size()));
   }
-  // At least n writable bytes at the cursor; commit() advances the cursor past what was written.
+  // At least n writable bytes at the cursor; commit() moves the cursor to the end of what was written.
   [[gnu::always_inline]] char* take(std::size_t n) {
     room(n);
     return out_.data() + used_;
   }
-  void commit(const char* start, const char* end) { used_ += static_cast<std::size_t>(end - start); }
-  [[gnu::always_inline]] void header(std::uint32_t n, std::uint32_t fix, std::uint32_t fix_max,
-                                     std::uint32_t b16, std::uint32_t b32) {
-    char* const start = take(5);
-    char* p = start;
-    if (n < fix_max) {
-      *p++ = static_cast<char>(fix | n);
-    } else if (n <= 0xffff) {
-      *p++ = static_cast<char>(b16);
-      p = be(p, n, 2);
-    } else {
-      *p++ = static_cast<char>(b32);
-      p = be(p, n, 4);
-    }
-    commit(start, p);
-  }
+  void commit(const char* end) { used_ = static_cast<std::size_t>(end - out_.data()); }
   std::string& out_;
   std::size_t used_;
   std::size_t* external_used_ = nullptr;

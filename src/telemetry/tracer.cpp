@@ -111,20 +111,6 @@ std::string uuid4() {
 
 }  // namespace
 
-template <class V>
-void TagList<V>::add(std::string_view key, V value) {
-  if constexpr (std::is_same_v<V, double>) {
-    detail::MsgpackWriter w(bytes_, used_, 16 + key.size());
-    w.str(key);
-    w.f64(value);
-  } else {
-    detail::MsgpackWriter w(bytes_, used_, 16 + key.size() + value.size());
-    w.str(key);
-    w.str(value);
-  }
-  ++count_;
-}
-
 namespace {
 // The msgpack string at p (as TagList writes them: fixstr, str8, str16 or str32); advances p.
 std::string_view read_str(const char*& p) {

@@ -11,8 +11,11 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
+
+#include "telemetry/encoding.h"
 
 namespace gw::telemetry {
 
@@ -64,8 +67,20 @@ class TagList {
   std::size_t used_ = 0;
   std::uint32_t count_ = 0;
 };
-extern template class TagList<std::string_view>;
-extern template class TagList<double>;
+
+template <class V>
+inline void TagList<V>::add(std::string_view key, V value) {  // inline: a few stores per tag
+  if constexpr (std::is_same_v<V, double>) {
+    detail::MsgpackWriter w(bytes_, used_, 16 + key.size());
+    w.str(key);
+    w.f64(value);
+  } else {
+    detail::MsgpackWriter w(bytes_, used_, 16 + key.size() + value.size());
+    w.str(key);
+    w.str(value);
+  }
+  ++count_;
+}
 
 struct Span {
   std::uint64_t trace_id_low = 0, trace_id_high = 0;  // high goes to meta _dd.p.tid on the local root

@@ -146,6 +146,37 @@ TEST(Msgpack, SpanRoundTrip) {
   EXPECT_EQ(std::get<std::string>(s.at("type").v), "web");
 }
 
+// The encoder writes a whole trace against one size bound, without per-value checks: the widest form
+// of every field (9-byte integers, str32 strings, many tags) must still fit, appended to a buffer that
+// is already full (so the bound decides the room).
+TEST(Msgpack, WidestSpanFitsTheEncodersBound) {
+  Span s;
+  s.trace_id_low = s.span_id = s.parent_id = ~0ull;
+  s.start_ns = INT64_MIN;
+  s.duration_ns = INT64_MIN;
+  s.error = INT32_MIN;
+  s.service = "api-gateway";
+  s.name = "krakend.request";
+  s.type = "web";
+  s.resource = std::string(70000, 'r');  // str32
+  for (int i = 0; i < 40; ++i) s.set_meta("k" + std::to_string(i), std::string(i * 10, 'v'));
+  for (int i = 0; i < 20; ++i) s.set_metric("m" + std::to_string(i), -1.5 * i);
+  std::vector<Span> trace(3, s);
+  std::string out(7, 'x');
+  std::size_t used = out.size();
+  detail::encode_v04_trace_at(out, used, trace);
+  ASSERT_LE(used, out.size());
+  Decoder d{std::string_view(out).substr(7, used - 7)};
+  Node root = d.next();
+  EXPECT_EQ(d.i, used - 7);
+  const auto& spans = std::get<std::vector<Node>>(root.v);
+  ASSERT_EQ(spans.size(), 3u);
+  EXPECT_EQ(std::get<std::string>(spans[2].at("resource").v).size(), 70000u);
+  EXPECT_EQ(std::get<6>(spans[2].at("meta").v).size(), 40u);
+  EXPECT_EQ(std::get<double>(spans[2].at("metrics").at("m3").v), -4.5);
+  EXPECT_EQ(std::get<std::int64_t>(spans[0].at("start").v), INT64_MIN);
+}
+
 TEST(Msgpack, SharedTagsAreWrittenIntoEverySpansMaps) {
   SharedTags shared;
   shared.add_meta("language", "cpp");

@@ -3,10 +3,13 @@
 
 Answers 200 {"rate_by_service": {}} to PUT/POST /v0.3|v0.4|v0.5/traces, discarding the payload, and
 GET /stats with what it received: {"payloads", "bytes", "traces" (sum of X-Datadog-Trace-Count), "other"}.
-Usage: fake_agent.py PORT   (listens on 127.0.0.1 only; stop it with SIGTERM)
+Usage: fake_agent.py PORT | unix:/path/to.sock   (127.0.0.1 only, or a unix socket like the agent's
+/var/run/datadog/apm.socket; stop it with SIGTERM)
 """
 import json
+import os
 import signal
+import socketserver
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -63,8 +66,23 @@ class Agent(BaseHTTPRequestHandler):
         pass
 
 
+class UnixAgentServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+    def get_request(self):  # http.server expects a (host, port) client address
+        conn, _ = super().get_request()
+        return conn, ("unix", 0)
+
+
 def main():
-    server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Agent)
+    where = sys.argv[1]
+    if where.startswith("unix:"):
+        path = where[len("unix:"):]
+        if os.path.exists(path):
+            os.unlink(path)
+        server = UnixAgentServer(path, Agent)
+    else:
+        server = ThreadingHTTPServer(("127.0.0.1", int(where)), Agent)
     server.daemon_threads = True
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     server.serve_forever()

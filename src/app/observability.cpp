@@ -1,5 +1,7 @@
 #include "app/observability.h"
 
+#include <pthread.h>
+
 #include <boost/asio/executor_work_guard.hpp>
 
 namespace gw::app {
@@ -154,6 +156,7 @@ bool Observability::start() {
   }
   if (!metrics_servers_.empty())
     metrics_thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "gw-metrics");
       auto guard = boost::asio::make_work_guard(metrics_io_);
       metrics_io_.run();
     });

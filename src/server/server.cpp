@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <malloc.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
@@ -457,7 +458,9 @@ int Server::run() {
     impl.handler->attach(w);
     asio::co_spawn(w.io, impl.accept_loop(w, st), asio::detached);
     finished.push_back(std::make_unique<std::atomic<bool>>(false));
-    threads.emplace_back([&w, done = finished.back().get()] {
+    threads.emplace_back([&w, i, done = finished.back().get()] {
+      const std::string name = "gw-worker-" + std::to_string(i);
+      pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());  // names in top -H, perf, /proc
       w.io.run();
       done->store(true);
     });

@@ -2,6 +2,8 @@
 // only the flusher ever contends, for one buffer swap per flush), a background thread frames and sends
 // them with a hard deadline. A dead or hanging agent therefore costs dropped spans (counted), never request
 // latency.
+#include <pthread.h>
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -248,7 +250,10 @@ class BatchingExporter : public SpanExporter {
 
  protected:
   void start() {
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "gw-trace-flush");
+      run();
+    });
   }
   // On the submitting worker, under its lane lock: appends one trace in the wire encoding at
   // out[used] and advances `used` (out's size is the buffer's high-water mark, not its content).

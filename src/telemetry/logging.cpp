@@ -1,5 +1,6 @@
 #include "telemetry/logging.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -278,6 +279,7 @@ void Logger::drain() {
 void Logger::flush() { drain(); }
 
 void Logger::writer() {
+  pthread_setname_np(pthread_self(), "gw-log-writer");
   std::unique_lock lk(wake_m_);
   while (!stop_) {
     wake_cv_.wait_for(lk, config_.flush_interval, [&] { return stop_ || wake_flag_.load(); });

@@ -236,10 +236,11 @@ Span& SpanList::add() {
   return s;
 }
 
-Trace Tracer::start_trace(const TraceContext& parent, std::string_view name, std::string_view resource,
+Trace Tracer::start_trace(TraceContext parent_context, std::string_view name, std::string_view resource,
                           std::string_view type, std::int64_t start_ns) const {
   Trace t;
-  t.inherited = parent;
+  t.inherited = std::move(parent_context);
+  const TraceContext& parent = t.inherited;
   t.spans = take_list();
   Span& s = t.spans.add();
   if (parent.valid()) {

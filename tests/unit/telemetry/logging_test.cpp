@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <charconv>
 #include <regex>
+
+#include "telemetry/encoding.h"
 
 namespace gw::telemetry {
 namespace {
@@ -131,6 +134,37 @@ TEST(Logging, ParseLevel) {
   EXPECT_EQ(parse_log_level("warning"), LogLevel::warning);
   EXPECT_EQ(parse_log_level("CRITICAL"), LogLevel::critical);
   EXPECT_FALSE(parse_log_level("loud"));
+}
+
+}  // namespace
+}  // namespace gw::telemetry
+
+namespace gw::telemetry {
+namespace {
+
+// The hand-rolled decimal writer (ids in headers and log lines) must print exactly what to_chars does,
+// at every digit count and chunk boundary.
+TEST(Encoding, DecimalMatchesToChars) {
+  auto check = [](std::int64_t signed_value, std::uint64_t v) {
+    char mine[24], want[24];
+    const std::string_view got(mine, detail::u64_decimal(mine, v) - mine);
+    ASSERT_EQ(got, std::string_view(want, std::to_chars(want, want + 24, v).ptr - want));
+    const std::string_view got_signed(mine, detail::i64_decimal(mine, signed_value) - mine);
+    ASSERT_EQ(got_signed, std::string_view(want, std::to_chars(want, want + 24, signed_value).ptr - want));
+  };
+  std::uint64_t p = 1;
+  for (int digits = 0; digits < 20; ++digits, p *= 10)
+    for (std::uint64_t v : {p - 1, p, p + 1, 2 * p - 1, 9 * p, 9 * p + p - 1})
+      check(static_cast<std::int64_t>(v), v);
+  for (std::uint64_t v : {0ull, ~0ull, ~0ull - 1, 1ull << 63, (1ull << 63) - 1})
+    check(static_cast<std::int64_t>(v), v);
+  std::uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (int i = 0; i < 200000; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    check(static_cast<std::int64_t>(x), x >> (i % 64));
+  }
 }
 
 }  // namespace

@@ -52,9 +52,7 @@ void BackendObservation::finish(unsigned status, bool error, bool timed_out, boo
     s.set_meta("http.method", endpoint_.backends[backend_].method);
     const std::size_t path_start = head.find(' ') + 1;
     const std::string_view path = head.substr(path_start, head.find(' ', path_start) - path_start);
-    thread_local std::string url;  // keeps its capacity: the tag copies it
-    url.assign("http://").append(authority).append(path);
-    s.set_meta("http.url", url);
+    s.set_meta_joined("http.url", {"http://", authority, path});
     if (status) {
       char digits[12];
       s.set_meta(

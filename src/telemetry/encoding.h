@@ -89,8 +89,7 @@ template <std::size_t N>
   std::memcpy(p + 1, s, N - 1);
   return p + N;
 }
-[[gnu::always_inline]] inline char* str(char* p, std::string_view s) {
-  const auto n = static_cast<std::uint32_t>(s.size());
+[[gnu::always_inline]] inline char* str_header(char* p, std::uint32_t n) {
   if (n < 32) {
     *p++ = static_cast<char>(0xa0 | n);
   } else if (n <= 0xff) {
@@ -103,6 +102,11 @@ template <std::size_t N>
     *p++ = static_cast<char>(0xdb);
     p = be(p, n, 4);
   }
+  return p;
+}
+[[gnu::always_inline]] inline char* str(char* p, std::string_view s) {
+  const auto n = static_cast<std::uint32_t>(s.size());
+  p = str_header(p, n);
   if (n) std::memcpy(p, s.data(), n);
   return p + n;
 }
@@ -187,6 +191,7 @@ class MsgpackWriter {
     commit(msgpack::key(take(N), s));
   }
   void str(std::string_view s) { commit(msgpack::str(take(5 + s.size()), s)); }
+  void str_header(std::uint32_t n) { commit(msgpack::str_header(take(5), n)); }
   void raw(std::string_view bytes) { commit(msgpack::raw(take(bytes.size()), bytes)); }
   void u64(std::uint64_t v) { commit(msgpack::u64(take(9), v)); }
   void i64(std::int64_t v) { commit(msgpack::i64(take(9), v)); }

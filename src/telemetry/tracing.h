@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <span>
@@ -60,6 +61,8 @@ class TagList {
     count_ = 0;
   }
   void add(std::string_view key, V value);
+  // A string value given in pieces (a URL from its parts), written without joining them first.
+  void add_joined(std::string_view key, std::initializer_list<std::string_view> value_parts);
   std::string_view encoded() const { return {bytes_.data(), used_}; }  // the map's entries, no header
 
  private:
@@ -82,6 +85,18 @@ inline void TagList<V>::add(std::string_view key, V value) {  // inline: a few s
   ++count_;
 }
 
+template <class V>
+inline void TagList<V>::add_joined(std::string_view key,
+                                   std::initializer_list<std::string_view> value_parts) {
+  std::size_t size = 0;
+  for (std::string_view part : value_parts) size += part.size();
+  detail::MsgpackWriter w(bytes_, used_, 16 + key.size() + size);
+  w.str(key);
+  w.str_header(static_cast<std::uint32_t>(size));
+  for (std::string_view part : value_parts) w.raw(part);
+  ++count_;
+}
+
 struct Span {
   std::uint64_t trace_id_low = 0, trace_id_high = 0;  // high goes to meta _dd.p.tid on the local root
   std::uint64_t span_id = 0, parent_id = 0;
@@ -95,6 +110,9 @@ struct Span {
   const SharedTags* shared = nullptr;  // set by Tracer::finish; owned by the Tracer, which outlives it
 
   void set_meta(std::string_view key, std::string_view value) { meta.add(key, value); }
+  void set_meta_joined(std::string_view key, std::initializer_list<std::string_view> value_parts) {
+    meta.add_joined(key, value_parts);
+  }
   void set_metric(std::string_view key, double value) { metrics.add(key, value); }
   void finish(std::int64_t end_ns) { duration_ns = end_ns - start_ns; }
 };

@@ -27,6 +27,7 @@ class DatadogTraces(unittest.TestCase):
         cls.agent = t.FakeAgent()
         try:
             backend, bport = t.start_backend(cls.tmp)
+            cls.backend_port = bport
             cls.procs.append(backend)
             config = {
                 "version": 3, "timeout": "3s", "host": [f"http://127.0.0.1:{bport}"],
@@ -142,7 +143,7 @@ class DatadogTraces(unittest.TestCase):
         self.assertEqual(server["resource"], "GET /e/:id")
         self.assertEqual(server["metrics"].get("_sampling_priority_v1"), 1.0, server["metrics"])
         self.assertEqual(backend["meta"].get("http.status_code"), "200")
-        self.assertIn(f"/echo/{rid}", backend["meta"].get("http.url", ""))
+        self.assertEqual(backend["meta"].get("http.url"), f"http://127.0.0.1:{self.backend_port}/echo/{rid}")
 
         # Propagation into the backend's request.
         self.assertEqual(got.get("x-datadog-trace-id"), str(trace_id), got)

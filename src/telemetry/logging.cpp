@@ -213,14 +213,15 @@ void Logger::access(unsigned lane, const AccessLogEntry& e, const LogCorrelation
   const std::int64_t now = now_unix_ns();
   // Same line as format_line(info, "<method> <path> <status>", {fields...}), written in place at a
   // cursor: one bound for the whole line (escaping writes at most 6 bytes per input byte).
-  const std::size_t strings = 2 * e.method.size() + 2 * e.path.size() + e.route.size() + e.user_agent.size() +
+  const std::size_t strings = e.method.size() + 2 * e.path.size() + e.route.size() + e.user_agent.size() +
                               e.client_ip.size() + config_.prefix.size();
   const std::size_t bound = kHeadBound + 400 + 6 * strings + correlation_bound();
   append_with(lane, [&](std::string& out) {
     detail::append_at_cursor(out, bound, [&](detail::CharCursor& o) {
       head_to(o, now, logstash_);
+      // The method is an HTTP token (the parser rejects anything else): nothing in it needs escaping.
       o.lit(",\"level\":\"INFO\",\"message\":\"");
-      o.json(e.method);
+      o.put(e.method);
       o.put(' ');
       o.json(e.path);
       o.put(' ');
@@ -231,8 +232,9 @@ void Logger::access(unsigned lane, const AccessLogEntry& e, const LogCorrelation
         o.json_string(config_.prefix);
       }
       // Datadog standard attribute names, so the log pipeline maps them without custom remappers.
-      o.lit(",\"http.method\":");
-      o.json_string(e.method);
+      o.lit(",\"http.method\":\"");
+      o.put(e.method);
+      o.put('"');
       o.lit(",\"http.url\":");
       o.json_string(e.path);
       o.lit(",\"http.route\":");

@@ -67,7 +67,8 @@ struct Field {
 };
 
 struct AccessLogEntry {
-  std::string_view method, path, route, client_ip, user_agent;
+  std::string_view method;  // an HTTP token, as the request parser accepted it: written unescaped
+  std::string_view path, route, client_ip, user_agent;
   int status = 0;
   std::int64_t duration_ns = 0;
   std::uint64_t bytes = 0;  // response body bytes written

@@ -189,7 +189,10 @@ std::vector<std::pair<std::string_view, std::string>> inject(const PropagationCo
 struct ExporterOptions {
   unsigned lanes = 1;                    // one per worker: submit(lane) only contends with the flusher
   std::size_t max_queued_spans = 20000;  // per lane; beyond that spans are dropped and counted
-  std::size_t flush_spans = 1000;        // wake the flusher early once a lane holds this many
+  // Wake the flusher early once a lane holds this many (~1 MB at ~360 B a span). Fewer, larger sends
+  // cost the worker's core fewer context switches: 3000 measured ~2% more req/s than 1000 at 200
+  // connections, and no change at 50.
+  std::size_t flush_spans = 3000;
   std::chrono::milliseconds flush_interval{1000};
   std::chrono::milliseconds timeout{2000};  // connect + write + read of one flush
 };

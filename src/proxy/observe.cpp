@@ -11,10 +11,10 @@ double seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 
 std::string_view RequestScope::propagation(std::size_t span) const {
   if (!trace) return {};
-  thread_local std::string lines;  // keeps its capacity: no allocation per backend call
+  thread_local telemetry::detail::ByteBuffer lines;  // keeps its storage: no allocation per backend call
   lines.clear();
   tracer->inject_lines(*trace, span, lines);
-  return lines;
+  return lines.view();
 }
 
 BackendObservation::BackendObservation(const Endpoint& endpoint, std::size_t backend, WorkerState& worker,

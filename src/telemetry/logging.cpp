@@ -190,13 +190,13 @@ void Logger::append_with(unsigned lane, F&& fmt) {
   bool wake = false;
   {
     std::lock_guard g(l.m);  // contended only by the writer's buffer swap
-    const std::size_t before = l.buf.size();
+    const std::size_t before = l.buf.used;
     fmt(l.buf);
-    if (l.buf.size() > config_.max_buffered_bytes) {
-      l.buf.resize(before);
+    if (l.buf.used > config_.max_buffered_bytes) {
+      l.buf.truncate(before);
       dropped_.fetch_add(1, std::memory_order_relaxed);
     }
-    wake = before < config_.flush_bytes && l.buf.size() >= config_.flush_bytes;
+    wake = before < config_.flush_bytes && l.buf.used >= config_.flush_bytes;
   }
   if (wake && !wake_flag_.exchange(true, std::memory_order_relaxed)) wake_cv_.notify_one();
 }
@@ -205,7 +205,10 @@ void Logger::log(unsigned lane, LogLevel level, std::string_view message, std::i
                  const LogCorrelation* corr) {
   if (!enabled(level)) return;
   const std::int64_t now = now_unix_ns();
-  append_with(lane, [&](std::string& out) { format_into(out, level, message, fields, corr, now); });
+  thread_local std::string line;  // rare lines: formatted with appends, then copied into the lane
+  line.clear();
+  format_into(line, level, message, fields, corr, now);
+  append_with(lane, [&](detail::ByteBuffer& out) { out.append(line); });
 }
 
 void Logger::access(unsigned lane, const AccessLogEntry& e, const LogCorrelation* corr) {
@@ -216,8 +219,8 @@ void Logger::access(unsigned lane, const AccessLogEntry& e, const LogCorrelation
   const std::size_t strings = e.method.size() + 2 * e.path.size() + e.route.size() + e.user_agent.size() +
                               e.client_ip.size() + config_.prefix.size();
   const std::size_t bound = kHeadBound + 400 + 6 * strings + correlation_bound();
-  append_with(lane, [&](std::string& out) {
-    detail::append_at_cursor(out, bound, [&](detail::CharCursor& o) {
+  append_with(lane, [&](detail::ByteBuffer& out) {
+    out.append(bound, [&](detail::CharCursor& o) {
       head_to(o, now, logstash_);
       // The method is an HTTP token (the parser rejects anything else): nothing in it needs escaping.
       o.lit(",\"level\":\"INFO\",\"message\":\"");
@@ -270,10 +273,10 @@ void Logger::drain() {
   // allocates in steady state and the lane lock is held for a swap only.
   for (auto& l : lanes_) {
     std::lock_guard g(l->m);
-    l->buf.swap(l->spare);
+    std::swap(l->buf, l->spare);
   }
   for (auto& l : lanes_) {
-    if (!l->spare.empty()) write_all(l->spare);
+    if (!l->spare.empty()) write_all(l->spare.view());
     l->spare.clear();
   }
 }

@@ -17,13 +17,10 @@
 #include <variant>
 #include <vector>
 
+#include "telemetry/encoding.h"
 #include "telemetry/tracing.h"
 
 namespace gw::telemetry {
-
-namespace detail {
-class CharCursor;
-}
 
 enum class LogLevel : std::uint8_t { debug, info, warning, error, critical };
 std::optional<LogLevel> parse_log_level(std::string_view s);  // KrakenD names, case-insensitive
@@ -100,8 +97,8 @@ class Logger {
  private:
   struct alignas(64) Lane {
     std::mutex m;
-    std::string buf;    // workers format lines straight into it (under m)
-    std::string spare;  // the writer's half of the double buffer (under write_m_)
+    detail::ByteBuffer buf;    // workers format lines straight into it (under m)
+    detail::ByteBuffer spare;  // the writer's half of the double buffer (under write_m_)
   };
   // Formats one line into `out` (appending); the single formatter behind format_line/log/access.
   void format_into(std::string& out, LogLevel level, std::string_view message,
@@ -110,7 +107,8 @@ class Logger {
   void correlation_into(std::string& out, const LogCorrelation* corr) const;
   void correlation_to(detail::CharCursor& out, const LogCorrelation* corr) const;
   std::size_t correlation_bound() const;
-  // Locks the lane, lets `fmt(buf)` append one line, drops it (counted) past max_buffered_bytes.
+  // Locks the lane, lets `fmt(buf)` append one line (a ByteBuffer), drops it (counted) past
+  // max_buffered_bytes.
   template <class F>
   void append_with(unsigned lane, F&& fmt);
   void writer();

@@ -253,10 +253,10 @@ char* inject_lines_at(char* buffer, const PropagationConfig& cfg, std::uint64_t 
   return o.pos();
 }
 
-void append_inject_lines(std::string& out, const PropagationConfig& cfg, std::uint64_t trace_id_high,
+void append_inject_lines(detail::ByteBuffer& out, const PropagationConfig& cfg, std::uint64_t trace_id_high,
                          std::uint64_t trace_id_low, std::uint64_t parent_id, int priority,
                          const TraceContext& c, int local_dm) {
-  detail::append_at_cursor(out, inject_bound(c), [&](CharCursor& o) {
+  out.append(inject_bound(c), [&](CharCursor& o) {
     o.rewind(inject_lines_at(o.pos(), cfg, trace_id_high, trace_id_low, parent_id, priority, c, local_dm));
   });
 }
@@ -310,11 +310,11 @@ std::vector<std::pair<std::string_view, std::string>> inject(const PropagationCo
                                                "traceparent",
                                                "tracestate",
                                                "baggage"};
-  std::string lines;
+  detail::ByteBuffer lines;
   append_inject_lines(lines, cfg, c.trace_id_high, c.trace_id_low, c.parent_id,
                       c.sampling_priority.value_or(1), c, -1);
   std::vector<std::pair<std::string_view, std::string>> out;
-  std::string_view rest = lines;
+  std::string_view rest = lines.view();
   while (!rest.empty()) {
     const std::size_t eol = rest.find("\r\n"), colon = rest.find(": ");
     const std::string_view name = rest.substr(0, colon);
@@ -325,7 +325,7 @@ std::vector<std::pair<std::string_view, std::string>> inject(const PropagationCo
   return out;
 }
 
-void Tracer::inject_lines(const Trace& t, std::size_t span, std::string& out) const {
+void Tracer::inject_lines(const Trace& t, std::size_t span, detail::ByteBuffer& out) const {
   // Same headers as inject(context_for(t, span)), without copying the context.
   append_inject_lines(out, config_.propagation, t.spans[0].trace_id_high, t.spans[0].trace_id_low,
                       t.spans[span].span_id, t.sampling_priority, t.inherited, t.local_dm);

@@ -276,7 +276,7 @@ class Tracer {
     return telemetry::inject(config_.propagation, context_for(trace, span));
   }
   // The same headers as inject(), appended to `out` as "name: value\r\n" lines (no temporaries).
-  void inject_lines(const Trace& trace, std::size_t span, std::string& out) const;
+  void inject_lines(const Trace& trace, std::size_t span, detail::ByteBuffer& out) const;
   // Stamps the root/service tags and hands the spans to the exporter (non-blocking), then keeps the
   // emptied spans for this thread's next traces.
   void finish(Trace&& trace, unsigned lane) const;

@@ -229,8 +229,9 @@ TEST(Tracer, InjectedLinesMatchInjectAndCarryTheLocalDecision) {
   Tracer tracer(cfg, exp);
   Trace t = tracer.start_trace({}, "krakend.request", "GET /", "web", now_unix_ns());
   const std::size_t child = tracer.start_span(t, 0, "http.request", "GET /b", "http", now_unix_ns());
-  std::string lines;
-  tracer.inject_lines(t, child, lines);
+  detail::ByteBuffer buffer;
+  tracer.inject_lines(t, child, buffer);
+  const std::string lines(buffer.view());
   std::string expected;
   for (const auto& [name, value] : tracer.inject(t, child))
     expected.append(name).append(": ").append(value).append("\r\n");

@@ -72,16 +72,19 @@ class TagList {
 };
 
 template <class V>
-inline void TagList<V>::add(std::string_view key, V value) {  // inline: a few stores per tag
-  if constexpr (std::is_same_v<V, double>) {
-    detail::MsgpackWriter w(bytes_, used_, 16 + key.size());
-    w.str(key);
-    w.f64(value);
-  } else {
-    detail::MsgpackWriter w(bytes_, used_, 16 + key.size() + value.size());
-    w.str(key);
-    w.str(value);
-  }
+inline void TagList<V>::add(std::string_view key, V value) {  // inline: one room check, a few stores
+  std::size_t need = 10 + key.size();
+  if constexpr (std::is_same_v<V, double>)
+    need += 9;
+  else
+    need += value.size();
+  if (bytes_.size() - used_ < need) bytes_.resize(std::max(used_ + need, 2 * bytes_.size() + 64));
+  char* p = detail::msgpack::str(bytes_.data() + used_, key);
+  if constexpr (std::is_same_v<V, double>)
+    p = detail::msgpack::f64(p, value);
+  else
+    p = detail::msgpack::str(p, value);
+  used_ = static_cast<std::size_t>(p - bytes_.data());
   ++count_;
 }
 

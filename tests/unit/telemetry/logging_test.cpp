@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 #include <charconv>
+#include <cstdio>
 #include <regex>
 
 #include "telemetry/encoding.h"
@@ -141,6 +142,28 @@ TEST(Logging, ParseLevel) {
 
 namespace gw::telemetry {
 namespace {
+
+// hex16_to (SSE2 on x86-64) against printf, and copy_bytes at every size around its 1/4/8/16 cases.
+TEST(Encoding, HexDigitsAndShortCopies) {
+  std::uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (int i = 0; i < 100000; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    const std::uint64_t v = x >> (i % 64);
+    char mine[17] = {}, want[17];
+    detail::hex16_to(mine, v);
+    std::snprintf(want, sizeof want, "%016llx", static_cast<unsigned long long>(v));
+    ASSERT_STREQ(mine, want);
+  }
+  std::string src(40, '\0');
+  for (std::size_t i = 0; i < src.size(); ++i) src[i] = static_cast<char>('A' + i);
+  for (std::size_t n = 0; n <= src.size(); ++n) {
+    std::string dst(src.size() + 2, '.');
+    detail::copy_bytes(dst.data() + 1, src.data(), n);
+    EXPECT_EQ(dst, "." + src.substr(0, n) + std::string(src.size() + 1 - n, '.')) << n;
+  }
+}
 
 // The hand-rolled decimal writer (ids in headers and log lines) must print exactly what to_chars does,
 // at every digit count and chunk boundary.

@@ -2,7 +2,7 @@
 // packages pull in Boost 1.74, which conflicts with 1.81).
 #pragma once
 
-#if defined(__SSE2__)
+#if defined(__SSE2__) && defined(__x86_64__)
 #include <emmintrin.h>
 #endif
 
@@ -346,10 +346,10 @@ inline char* i64_decimal(char* p, std::int64_t v) {
   return u64_decimal(p, ~static_cast<std::uint64_t>(v) + 1);
 }
 
-// The 16 lowercase hex digits of v at p. With SSE2 (every x86-64) the 16 nibbles are turned into
+// The 16 lowercase hex digits of v at p. On x86-64 (SSE2 is baseline there) the 16 nibbles become
 // digits in one register: ids are written 6 times per proxied request (headers, tags).
 inline void hex16_to(char* p, std::uint64_t v) {
-#if defined(__SSE2__)
+#if defined(__SSE2__) && defined(__x86_64__)
   const __m128i bytes =
       _mm_cvtsi64_si128(static_cast<long long>(__builtin_bswap64(v)));  // most significant first
   const __m128i low = _mm_set1_epi8(0x0f);

@@ -8,6 +8,8 @@
 
 namespace gw::telemetry {
 
+using detail::ByteBuffer;
+using detail::CharCursor;
 using detail::json_string_into;
 using detail::MsgpackWriter;
 
@@ -24,43 +26,47 @@ std::size_t v04_size_bound(const Span& s) {
 
 }  // namespace
 
-void detail::encode_v04_trace_at(std::string& out, std::size_t& used, std::span<const Span> trace) {
+void detail::encode_v04_trace_at(ByteBuffer& out, std::span<const Span> trace) {
   // One bound for the whole trace, then every value is written at a plain cursor (no per-value check).
   std::size_t bound = 5;
   for (const Span& s : trace) bound += v04_size_bound(s);
-  if (out.size() - used < bound) out.resize(std::max(used + bound, 2 * out.size()));
   namespace mp = detail::msgpack;
-  char* p = mp::array(out.data() + used, static_cast<std::uint32_t>(trace.size()));
-  for (const Span& s : trace) {
-    // Same 12 keys, same order as dd-trace-cpp's span_data.cpp.
-    p = mp::map(p, 12);
-    p = mp::str(mp::key(p, "service"), s.service);
-    p = mp::str(mp::key(p, "name"), s.name);
-    p = mp::str(mp::key(p, "resource"), s.resource);
-    p = mp::u64(mp::key(p, "trace_id"), s.trace_id_low);
-    p = mp::u64(mp::key(p, "span_id"), s.span_id);
-    p = mp::u64(mp::key(p, "parent_id"), s.parent_id);
-    p = mp::i64(mp::key(p, "start"), s.start_ns);
-    p = mp::i64(mp::key(p, "duration"), s.duration_ns);
-    p = mp::i64(mp::key(p, "error"), s.error);
-    p = mp::map(mp::key(p, "meta"),
-                static_cast<std::uint32_t>(s.meta.size() + (s.shared ? s.shared->meta.size() : 0)));
-    p = mp::raw(p, s.meta.encoded());
-    if (s.shared) p = mp::raw(p, s.shared->v04_meta);
-    p = mp::map(mp::key(p, "metrics"),
-                static_cast<std::uint32_t>(s.metrics.size() + (s.shared ? s.shared->metrics.size() : 0)));
-    p = mp::raw(p, s.metrics.encoded());
-    if (s.shared) p = mp::raw(p, s.shared->v04_metrics);
-    p = mp::str(mp::key(p, "type"), s.type);
-  }
-  if (p > out.data() + out.size()) std::abort();  // the bound above is wrong: fail loudly, not silently
-  used = static_cast<std::size_t>(p - out.data());
+  out.append(bound, [&](CharCursor& c) {
+    char* const limit = c.pos() + bound;
+    char* p = mp::array(c.pos(), static_cast<std::uint32_t>(trace.size()));
+    for (const Span& s : trace) {
+      // Same 12 keys, same order as dd-trace-cpp's span_data.cpp.
+      p = mp::map(p, 12);
+      p = mp::str(mp::key(p, "service"), s.service);
+      p = mp::str(mp::key(p, "name"), s.name);
+      p = mp::str(mp::key(p, "resource"), s.resource);
+      p = mp::u64(mp::key(p, "trace_id"), s.trace_id_low);
+      p = mp::u64(mp::key(p, "span_id"), s.span_id);
+      p = mp::u64(mp::key(p, "parent_id"), s.parent_id);
+      p = mp::i64(mp::key(p, "start"), s.start_ns);
+      p = mp::i64(mp::key(p, "duration"), s.duration_ns);
+      p = mp::i64(mp::key(p, "error"), s.error);
+      p = mp::map(mp::key(p, "meta"),
+                  static_cast<std::uint32_t>(s.meta.size() + (s.shared ? s.shared->meta.size() : 0)));
+      p = mp::raw(p, s.meta.encoded());
+      if (s.shared) p = mp::raw(p, s.shared->v04_meta);
+      p = mp::map(mp::key(p, "metrics"),
+                  static_cast<std::uint32_t>(s.metrics.size() + (s.shared ? s.shared->metrics.size() : 0)));
+      p = mp::raw(p, s.metrics.encoded());
+      if (s.shared) p = mp::raw(p, s.shared->v04_metrics);
+      p = mp::str(mp::key(p, "type"), s.type);
+    }
+    if (p > limit) std::abort();  // the bound above is wrong: fail loudly, not silently
+    c.rewind(p);
+  });
 }
 
 void detail::encode_v04_trace_into(std::string& out, std::span<const Span> trace) {
-  std::size_t used = out.size();
-  encode_v04_trace_at(out, used, trace);
-  out.resize(used);
+  ByteBuffer buffer{std::move(out), 0};
+  buffer.used = buffer.bytes.size();
+  encode_v04_trace_at(buffer, trace);
+  buffer.bytes.resize(buffer.used);
+  out = std::move(buffer.bytes);
 }
 
 std::string detail::v04_payload_prefix(std::size_t traces) {

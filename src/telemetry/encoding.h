@@ -26,8 +26,9 @@ namespace gw::telemetry::detail {
 // Exporters encode each trace when it is submitted (on the worker that built it) and frame the
 // concatenation at flush time. encode_v04_msgpack / encode_otlp_json are these two steps in one.
 void encode_v04_trace_into(std::string& out, std::span<const Span> trace);  // one msgpack array
-// The same at out[used] (advancing `used`), for reused buffers: see MsgpackWriter.
-void encode_v04_trace_at(std::string& out, std::size_t& used, std::span<const Span> trace);
+// The same appended to a reused buffer (no zero-fill per trace).
+struct ByteBuffer;
+void encode_v04_trace_at(ByteBuffer& out, std::span<const Span> trace);
 void v04_payload_into(std::string& out, std::size_t traces, const std::vector<std::string_view>& encoded);
 std::string v04_payload_prefix(std::size_t traces);  // what goes before the encoded traces
 void encode_otlp_spans_into(std::string& out, std::span<const Span> trace);  // ",{span}" each
@@ -192,25 +193,14 @@ template <std::size_t N>
 
 // Appends MessagePack to `out`: each value is a bounds check and one of the primitives above. The
 // string grows in few large steps (the caller's size hint, then at least 256 bytes), and the length
-// is settled once, when the writer goes out of scope.
-//
-// With `used`, the writer appends at out[used] and leaves out's size alone (only ever growing it):
-// a reused buffer is then zero-filled once in its life, not on every write.
+// is settled once, when the writer goes out of scope. For the hot paths (span tags, whole traces) the
+// primitives write into a ByteBuffer instead, against one bound per call.
 class MsgpackWriter {
  public:
   explicit MsgpackWriter(std::string& out, std::size_t size_hint = 0) : out_(out), used_(out.size()) {
     room(size_hint);
   }
-  MsgpackWriter(std::string& out, std::size_t& used, std::size_t size_hint)
-      : out_(out), used_(used), external_used_(&used) {
-    room(size_hint);
-  }
-  ~MsgpackWriter() {
-    if (external_used_)
-      *external_used_ = used_;
-    else
-      out_.resize(used_);
-  }
+  ~MsgpackWriter() { out_.resize(used_); }
   MsgpackWriter(const MsgpackWriter&) = delete;
   MsgpackWriter& operator=(const MsgpackWriter&) = delete;
 
@@ -221,7 +211,6 @@ class MsgpackWriter {
     commit(msgpack::key(take(N), s));
   }
   void str(std::string_view s) { commit(msgpack::str(take(5 + s.size()), s)); }
-  void str_header(std::uint32_t n) { commit(msgpack::str_header(take(5), n)); }
   void raw(std::string_view bytes) { commit(msgpack::raw(take(bytes.size()), bytes)); }
   void u64(std::uint64_t v) { commit(msgpack::u64(take(9), v)); }
   void i64(std::int64_t v) { commit(msgpack::i64(take(9), v)); }
@@ -243,7 +232,6 @@ class MsgpackWriter {
   void commit(const char* end) { used_ = static_cast<std::size_t>(end - out_.data()); }
   std::string& out_;
   std::size_t used_;
-  std::size_t* external_used_ = nullptr;
 };
 
 // Length of the well-formed UTF-8 sequence starting at s[i] (Unicode Table 3-7: no overlong forms, no

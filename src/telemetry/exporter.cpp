@@ -225,8 +225,8 @@ class BatchingExporter : public SpanExporter {
         dropped_.fetch_add(n, std::memory_order_relaxed);
         return;
       }
-      encode_trace(trace, l.q.bytes, l.q.used);
-      l.q.traces.push_back({l.q.used, n});
+      encode_trace(trace, l.q.bytes);
+      l.q.traces.push_back({l.q.bytes.used, n});
       wake = l.q.spans < opts_.flush_spans && l.q.spans + n >= opts_.flush_spans;
       l.q.spans += n;
     }
@@ -255,9 +255,8 @@ class BatchingExporter : public SpanExporter {
       run();
     });
   }
-  // On the submitting worker, under its lane lock: appends one trace in the wire encoding at
-  // out[used] and advances `used` (out's size is the buffer's high-water mark, not its content).
-  virtual void encode_trace(std::span<const Span> trace, std::string& out, std::size_t& used) const = 0;
+  // On the submitting worker, under its lane lock: appends one trace in the wire encoding.
+  virtual void encode_trace(std::span<const Span> trace, detail::ByteBuffer& out) const = 0;
   // On the flusher thread: `traces` encoded traces (the concatenation of `encoded`). Returns true if the
   // agent accepted them.
   virtual bool send(const std::vector<std::string_view>& encoded, std::size_t traces) = 0;
@@ -273,12 +272,11 @@ class BatchingExporter : public SpanExporter {
     std::size_t spans;
   };
   struct Queue {
-    std::string bytes;  // [0, used) holds the encoded traces; the rest is reusable room
-    std::size_t used = 0;
+    detail::ByteBuffer bytes;  // the encoded traces
     std::vector<TraceEnd> traces;
     std::size_t spans = 0;
     void clear() {
-      used = 0;
+      bytes.clear();
       traces.clear();
       spans = 0;
     }
@@ -312,7 +310,7 @@ class BatchingExporter : public SpanExporter {
         traces = spans = 0;
       };
       for (Queue& q : spare_) {
-        const std::string_view bytes(q.bytes.data(), q.used);
+        const std::string_view bytes = q.bytes.view();
         std::size_t begin = 0, end = 0;
         for (const TraceEnd& t : q.traces) {
           end = t.end;
@@ -350,8 +348,8 @@ class DatadogExporter final : public BatchingExporter {
   double agent_sample_rate() const override { return rate_.load(std::memory_order_relaxed); }
 
  private:
-  void encode_trace(std::span<const Span> trace, std::string& out, std::size_t& used) const override {
-    detail::encode_v04_trace_at(out, used, trace);
+  void encode_trace(std::span<const Span> trace, detail::ByteBuffer& out) const override {
+    detail::encode_v04_trace_at(out, trace);
   }
   bool send(const std::vector<std::string_view>& encoded, std::size_t traces) override {
     Headers h{{"Content-Type", "application/msgpack"},
@@ -397,10 +395,10 @@ class OtlpHttpExporter final : public BatchingExporter {
   ~OtlpHttpExporter() override { shutdown(); }
 
  private:
-  void encode_trace(std::span<const Span> trace, std::string& out, std::size_t& used) const override {
-    out.resize(used);  // the JSON encoder appends
-    detail::encode_otlp_spans_into(out, trace);
-    used = out.size();
+  void encode_trace(std::span<const Span> trace, detail::ByteBuffer& out) const override {
+    out.bytes.resize(out.used);  // the JSON encoder appends to the string
+    detail::encode_otlp_spans_into(out.bytes, trace);
+    out.used = out.bytes.size();
   }
   bool send(const std::vector<std::string_view>& encoded, std::size_t) override {
     Headers h{{"Content-Type", "application/json"}};

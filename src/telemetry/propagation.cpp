@@ -14,11 +14,9 @@ namespace gw::telemetry {
 
 const char* real_env(const char* name) { return std::getenv(name); }
 
-void hex16_chars(char* out, std::uint64_t v) { detail::CharCursor(out).hex16(v); }
-
 std::string hex16(std::uint64_t v) {
   std::string s(16, '0');
-  hex16_chars(s.data(), v);
+  detail::hex16_to(s.data(), v);
   return s;
 }
 

@@ -332,7 +332,7 @@ void Tracer::finish(Trace&& t, unsigned lane) const {
   }
   if (root.trace_id_high) {
     char tid[16];
-    hex16_chars(tid, root.trace_id_high);
+    detail::hex16_to(tid, root.trace_id_high);
     root.set_meta("_dd.p.tid", std::string_view(tid, sizeof tid));
   }
   if (!t.inherited.datadog_parent_id.empty()) root.set_meta("_dd.parent_id", t.inherited.datadog_parent_id);

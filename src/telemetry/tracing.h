@@ -52,39 +52,38 @@ class TagList {
    private:
     const char* p_;
   };
-  iterator begin() const { return iterator(bytes_.data()); }
-  iterator end() const { return iterator(bytes_.data() + used_); }
+  iterator begin() const { return iterator(bytes_.bytes.data()); }
+  iterator end() const { return iterator(bytes_.bytes.data() + bytes_.used); }
   std::size_t size() const { return count_; }
   bool empty() const { return count_ == 0; }
   void clear() {  // keeps the bytes' storage for the next span
-    used_ = 0;
+    bytes_.clear();
     count_ = 0;
   }
   void add(std::string_view key, V value);
   // A string value given in pieces (a URL from its parts), written without joining them first.
   void add_joined(std::string_view key, std::initializer_list<std::string_view> value_parts);
-  std::string_view encoded() const { return {bytes_.data(), used_}; }  // the map's entries, no header
+  std::string_view encoded() const { return bytes_.view(); }  // the map's entries, no header
 
  private:
-  std::string bytes_;
-  std::size_t used_ = 0;
+  detail::ByteBuffer bytes_;
   std::uint32_t count_ = 0;
 };
 
 template <class V>
 inline void TagList<V>::add(std::string_view key, V value) {  // inline: one room check, a few stores
-  std::size_t need = 10 + key.size();
+  std::size_t bound = 10 + key.size();
   if constexpr (std::is_same_v<V, double>)
-    need += 9;
+    bound += 9;
   else
-    need += value.size();
-  if (bytes_.size() - used_ < need) bytes_.resize(std::max(used_ + need, 2 * bytes_.size() + 64));
-  char* p = detail::msgpack::str(bytes_.data() + used_, key);
-  if constexpr (std::is_same_v<V, double>)
-    p = detail::msgpack::f64(p, value);
-  else
-    p = detail::msgpack::str(p, value);
-  used_ = static_cast<std::size_t>(p - bytes_.data());
+    bound += value.size();
+  bytes_.append(bound, [&](detail::CharCursor& c) {
+    char* p = detail::msgpack::str(c.pos(), key);
+    if constexpr (std::is_same_v<V, double>)
+      c.rewind(detail::msgpack::f64(p, value));
+    else
+      c.rewind(detail::msgpack::str(p, value));
+  });
   ++count_;
 }
 
@@ -93,10 +92,12 @@ inline void TagList<V>::add_joined(std::string_view key,
                                    std::initializer_list<std::string_view> value_parts) {
   std::size_t size = 0;
   for (std::string_view part : value_parts) size += part.size();
-  detail::MsgpackWriter w(bytes_, used_, 16 + key.size() + size);
-  w.str(key);
-  w.str_header(static_cast<std::uint32_t>(size));
-  for (std::string_view part : value_parts) w.raw(part);
+  bytes_.append(10 + key.size() + size, [&](detail::CharCursor& c) {
+    char* p =
+        detail::msgpack::str_header(detail::msgpack::str(c.pos(), key), static_cast<std::uint32_t>(size));
+    for (std::string_view part : value_parts) p = detail::msgpack::raw(p, part);
+    c.rewind(p);
+  });
   ++count_;
 }
 
@@ -292,6 +293,5 @@ class Tracer {
 
 std::uint64_t random_id();  // non-zero, 63 bits
 std::string hex16(std::uint64_t v);
-void hex16_chars(char* out, std::uint64_t v);  // the same 16 lowercase hex digits, written at out
 
 }  // namespace gw::telemetry

@@ -162,9 +162,10 @@ TEST(Msgpack, WidestSpanFitsTheEncodersBound) {
   for (int i = 0; i < 40; ++i) s.set_meta("k" + std::to_string(i), std::string(i * 10, 'v'));
   for (int i = 0; i < 20; ++i) s.set_metric("m" + std::to_string(i), -1.5 * i);
   std::vector<Span> trace(3, s);
-  std::string out(7, 'x');
-  std::size_t used = out.size();
-  detail::encode_v04_trace_at(out, used, trace);
+  detail::ByteBuffer buffer{std::string(7, 'x'), 7};
+  detail::encode_v04_trace_at(buffer, trace);
+  const std::string& out = buffer.bytes;
+  const std::size_t used = buffer.used;
   ASSERT_LE(used, out.size());
   Decoder d{std::string_view(out).substr(7, used - 7)};
   Node root = d.next();

@@ -17,17 +17,16 @@ std::string lower(std::string_view s) {
 
 // Go's textproto.CanonicalMIMEHeaderKey: "x-y-z" -> "X-Y-Z", "content-type" -> "Content-Type".
 void append_canonical(std::string& out, std::string_view name) {
+  const std::size_t at = out.size();
+  out.append(name);
+  // Go leaves names with spaces untouched; such names are rejected earlier anyway.
+  if (name.find(' ') != std::string_view::npos) return;
+  // ASCII only, in place: the "C" locale toupper/tolower, without a library call per byte.
   bool upper = true;
-  for (char c : name) {
-    if (c == ' ') {  // Go leaves names with spaces untouched; such names are rejected earlier anyway
-      out.append(name);
-      return;
-    }
-  }
-  for (char c : name) {
-    out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
-                 : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    upper = c == '-';
+  for (char* c = out.data() + at; c != out.data() + out.size(); ++c) {
+    if (upper && *c >= 'a' && *c <= 'z') *c = static_cast<char>(*c - 'a' + 'A');
+    if (!upper && *c >= 'A' && *c <= 'Z') *c = static_cast<char>(*c - 'A' + 'a');
+    upper = *c == '-';
   }
 }
 
@@ -88,6 +87,11 @@ void append_header(std::string& out, std::string_view name, std::string_view val
   out += ": ";
   out.append(value);
   out += "\r\n";
+}
+
+// A header the gateway adds itself: its name is a literal already in canonical form.
+void append_own_header(std::string& out, std::string_view canonical_name, std::string_view value) {
+  out.append(canonical_name).append(": ").append(value).append("\r\n");
 }
 
 bool method_has_body(std::string_view method) {
@@ -288,15 +292,15 @@ std::string build_request_head(const ForwardContext& ctx, const BackendRoute& ba
     append_header(head, name, field.value());
   }
   if (forwarded_user_agent) {
-    if (keep("X-Forwarded-Via")) append_header(head, "X-Forwarded-Via", ctx.user_agent);
+    if (keep("X-Forwarded-Via")) append_own_header(head, "X-Forwarded-Via", ctx.user_agent);
   } else if (keep("User-Agent")) {
-    append_header(head, "User-Agent", ctx.user_agent);
+    append_own_header(head, "User-Agent", ctx.user_agent);
   }
   if (keep("X-Forwarded-For") && !ctx.client_ip.empty())
-    append_header(head, "X-Forwarded-For", ctx.client_ip);
+    append_own_header(head, "X-Forwarded-For", ctx.client_ip);
   if (keep("X-Forwarded-Host")) {
     auto host = req.find(http::field::host);
-    if (host != req.end()) append_header(head, "X-Forwarded-Host", host->value());
+    if (host != req.end()) append_own_header(head, "X-Forwarded-Host", host->value());
   }
   head.append(extra_headers);
   const auto& body = req.body();

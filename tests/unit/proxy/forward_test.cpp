@@ -59,6 +59,17 @@ TEST(Forward, AllowListIsCaseInsensitiveAndCanonicalizes) {
   EXPECT_EQ(h.find("Content-Type"), std::string::npos) << "Content-Type only by default";
 }
 
+TEST(Forward, ForwardedNamesAreCanonicalLikeGo) {
+  // textproto.CanonicalMIMEHeaderKey: first letter and letters after '-' upper case, the rest lower.
+  Fixture f;
+  f.headers = HeaderFilter::from({"*"});
+  f.request.set("x-rEQUEST-iD", "r1");
+  f.request.set("X-2nd-hop", "v");
+  std::string h = f.head();
+  EXPECT_NE(h.find("\r\nX-Request-Id: r1\r\n"), std::string::npos) << h;
+  EXPECT_NE(h.find("\r\nX-2nd-Hop: v\r\n"), std::string::npos) << h;
+}
+
 TEST(Forward, WildcardNeverForwardsHopByHop) {
   Fixture f;
   f.headers = HeaderFilter::from({"*"});

@@ -9,6 +9,10 @@
 
 #include "json/utf8.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace gw::json {
 
 // ---------------------------------------------------------------- Value
@@ -287,16 +291,36 @@ class Parser {
     return true;
   }
 
+  // Advances p_ past plain string bytes: printable ASCII other than '"' and '\\'. Sixteen at a time
+  // while a whole block lies inside the text (strings are short; the block may run past this one).
+  void skip_plain() {
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+    while (end_ - p_ >= 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_));
+      // Signed compare: bytes >= 0x80 are negative, so "< 0x20" also catches them.
+      const __m128i special = _mm_or_si128(
+          _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)), _mm_cmplt_epi8(v, space));
+      if (const int mask = _mm_movemask_epi8(special)) {
+        p_ += __builtin_ctz(static_cast<unsigned>(mask));
+        return;
+      }
+      p_ += 16;
+    }
+#endif
+    while (p_ < end_) {
+      const auto c = static_cast<unsigned char>(*p_);
+      if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) return;
+      ++p_;
+    }
+  }
+
   // p_ at the opening quote. Fast path copies runs of plain ASCII in one go.
   bool string(std::string& out) {
     ++p_;
     const char* run = p_;
     for (;;) {
-      while (p_ < end_) {
-        unsigned char c = static_cast<unsigned char>(*p_);
-        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) break;
-        ++p_;
-      }
+      skip_plain();
       out.append(run, p_);
       if (p_ >= end_) return fail_eof();
       unsigned char c = static_cast<unsigned char>(*p_);

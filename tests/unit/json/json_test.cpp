@@ -54,6 +54,34 @@ TEST(JsonParse, StringEscapes) {
   EXPECT_EQ(P("\"\xF0\x9F\x98\x80\"").as_string(), "\xF0\x9F\x98\x80");
 }
 
+TEST(JsonParse, SpecialBytesAtEveryPositionOfABlock) {
+  // Strings are scanned 16 bytes at a time while a block fits in the text: a quote, an escape, a
+  // non-ASCII or a control byte must stop the scan wherever it falls, in the block or in the tail.
+  struct Case {
+    std::string raw, decoded;
+    bool valid;
+  };
+  const Case specials[] = {
+      {"\\\"", "\"", true},           {"\\\\", "\\", true},           {"\\n", "\n", true},
+      {"\xC3\xA9", "\xC3\xA9", true}, {"\xff", "\xEF\xBF\xBD", true}, {"\x01", "", false},
+      {"\x7f", "\x7f", true}};
+  for (std::size_t len = 0; len <= 40; ++len) {
+    for (std::size_t at = 0; at <= len; ++at) {
+      for (const Case& c : specials) {
+        const std::string before(at, 'a'), after(len - at, 'b');
+        for (const char* tail : {"", "                    "}) {  // string in the tail, or followed by a block
+          const std::string text = "[\"" + before + c.raw + after + "\"]" + tail;
+          ParseError e;
+          auto v = parse(text, &e);
+          ASSERT_EQ(v.has_value(), c.valid) << text << " -> " << e.message;
+          if (c.valid) ASSERT_EQ(v->as_array()[0].as_string(), before + c.decoded + after) << text;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(Err("\"" + std::string(40, 'a')).message, "unexpected end of JSON input");
+}
+
 TEST(JsonParse, DuplicateKeysLastWinsInPlace) {
   Value v = P(R"({"a":1,"b":2,"a":3})");
   ASSERT_EQ(v.as_object().size(), 2u);

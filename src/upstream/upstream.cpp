@@ -36,7 +36,11 @@ bool Client::idle_socket_clean(int fd) {
 }
 
 Client::Client(asio::any_io_executor executor, Options options)
-    : executor_(executor), options_(options), resolver_(executor) {}
+    : executor_(executor), options_(options), resolver_(executor), deadlines_(executor) {}
+
+error_code Client::timed(const Connection& conn, error_code ec) {
+  return ec && conn.deadline.expired() ? error_code(beast::error::timeout) : ec;
+}
 
 Client::~Client() = default;
 
@@ -104,7 +108,9 @@ asio::awaitable<std::pair<error_code, std::unique_ptr<Connection>>> Client::conn
   auto conn = std::make_unique<Connection>(executor_, options_.max_response_header_bytes + kReadSlack);
   conn->pool_key = key;
   conn->stream.expires_at(deadline);
+  // Connecting keeps tcp_stream's own timer: a range connect may move on to the next address.
   auto [cec, endpoint] = co_await conn->stream.async_connect(results, use_tuple);
+  conn->stream.expires_never();
   if (cec) co_return std::pair{cec, nullptr};
   conn->stream.socket().set_option(asio::ip::tcp::no_delay(true), cec);
   co_return std::pair{error_code{}, std::move(conn)};
@@ -121,9 +127,10 @@ asio::awaitable<error_code> Client::send(const Target& target, std::string_view 
       if (ec) co_return ec;
       conn = std::move(fresh);
     }
-    conn->stream.expires_at(deadline);
+    conn->deadline.arm(deadlines_, conn->stream.socket(), deadline);
     std::array<asio::const_buffer, 2> buffers{asio::buffer(request_head), asio::buffer(body)};
-    auto [wec, written] = co_await asio::async_write(conn->stream, buffers, use_tuple);
+    auto [wec0, written] = co_await asio::async_write(conn->stream, buffers, use_tuple);
+    const error_code wec = timed(*conn, wec0);
     ResponseParser* parser = &out.new_parser();
     parser->header_limit(static_cast<std::uint32_t>(options_.max_response_header_bytes));
     parser->body_limit(boost::none);  // bodies are streamed or bounded by the caller
@@ -140,7 +147,7 @@ asio::awaitable<error_code> Client::send(const Target& target, std::string_view 
     // them, or the gateway would relay a 1xx as final and the real response would poison the pool.
     for (int interim = 0; !rec; ++interim) {
       auto [ec, n] = co_await http::async_read_header(conn->stream, conn->buffer, *parser, use_tuple);
-      rec = ec;
+      rec = timed(*conn, ec);
       const unsigned status = parser->get().result_int();
       if (rec || status < 100 || status >= 200 || status == 101) break;
       if (interim == 8) rec = http::error::bad_status;  // an endless stream of 1xx
@@ -166,12 +173,13 @@ asio::awaitable<std::pair<error_code, std::size_t>> Client::read_body_chunk(Exch
                                                                             std::size_t size,
                                                                             Clock::time_point deadline) {
   auto& body = ex.parser->get().body();
-  ex.connection->stream.expires_at(deadline);
+  Connection& conn = *ex.connection;
+  conn.deadline.arm(deadlines_, conn.stream.socket(), deadline);
   while (!ex.parser->is_done()) {
     body.data = data;
     body.size = size;
-    auto [ec, n] =
-        co_await http::async_read_some(ex.connection->stream, ex.connection->buffer, *ex.parser, use_tuple);
+    auto [read_ec, n] = co_await http::async_read_some(conn.stream, conn.buffer, *ex.parser, use_tuple);
+    error_code ec = timed(conn, read_ec);
     if (ec == http::error::need_buffer) ec = {};
     const std::size_t got = size - body.size;
     if (ec) co_return std::pair{ec, got};
@@ -212,10 +220,10 @@ void Client::finish(Exchange& ex) {
   if (const auto now = Clock::now(); now - last_sweep_ >= std::chrono::seconds(1)) sweep(now);
   // Leftover bytes after a complete response mean broken framing: never reuse such a connection.
   if (ex.parser && ex.parser->is_done() && ex.parser->keep_alive() && ex.connection->buffer.size() == 0 &&
-      !declares_body_it_cannot_have(ex.parser->get())) {
+      !ex.connection->deadline.expired() && !declares_body_it_cannot_have(ex.parser->get())) {
     auto& list = idle_[ex.connection->pool_key];
     if (list.size() < options_.max_idle_per_host) {
-      ex.connection->stream.expires_never();
+      ex.connection->deadline.disarm();
       ex.connection->idle_since = Clock::now();
       list.push_back(std::move(ex.connection));
       return;

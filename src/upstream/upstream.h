@@ -20,6 +20,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "deadline/deadline.h"
+
 namespace gw::upstream {
 
 namespace asio = boost::asio;
@@ -53,11 +55,12 @@ class Connection {
     buffer.reserve(std::min<std::size_t>(max_buffer, kReadSize));
   }
   static constexpr std::size_t kReadSize = 16 * 1024;
-  beast::tcp_stream stream;
+  beast::tcp_stream stream;  // its own per-operation timer is used for connecting only
   beast::flat_buffer buffer;
   std::string pool_key;
   Clock::time_point idle_since{};
   bool reused = false;
+  deadline::Watch deadline;  // armed from send() until the connection is pooled or dropped
 };
 
 // Refuses response heads the gateway must not relay: status outside 100..999 semantics we can
@@ -148,9 +151,13 @@ class Client {
     Clock::time_point expires;
   };
 
+  // A transfer error, or beast's timeout when the connection's deadline passed during it.
+  static error_code timed(const Connection& conn, error_code ec);
+
   asio::any_io_executor executor_;
   Options options_;
   asio::ip::tcp::resolver resolver_;
+  deadline::Deadlines deadlines_;  // before the pools: pooled connections' watches unlink from it
   std::unordered_map<std::string, std::deque<std::unique_ptr<Connection>>> idle_;
   std::unordered_map<std::string, DnsEntry> dns_;
   // Drops idle connections past idle_timeout or closed by the backend, at most once a second

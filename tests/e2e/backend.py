@@ -8,6 +8,7 @@ Paths (query parameters tune them):
   /json?body=...       200 with the given raw body (default {"ok":true}); &status=N &ctype=...
   /status/N            status N with a small JSON body
   /slow?ms=N           waits N ms, then echoes
+  /slowbody?ms=N       sends the head and half the body, waits N ms, then the rest
   /stream?mb=N         N MiB of 'x' with Content-Length (&chunked=1 for chunked encoding)
   /garbage             a response that is not HTTP
   /reset               closes the connection without answering
@@ -67,6 +68,17 @@ class Handler(BaseHTTPRequestHandler):
         if p == "/slow":
             time.sleep(int(q.get("ms", 500)) / 1000)
             return self._echo(body)
+        if p == "/slowbody":
+            body = b'{"late":"' + b"x" * 64 + b'"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[:32])
+            self.wfile.flush()
+            time.sleep(int(q.get("ms", 500)) / 1000)
+            self.wfile.write(body[32:])
+            return None
         if p == "/stream":
             total = int(q.get("mb", 1)) << 20
             chunk = b"x" * (1 << 20)

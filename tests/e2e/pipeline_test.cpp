@@ -1,6 +1,8 @@
 // Response pipeline end to end: shaping, static and sequential proxies, error flags, encodings.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "harness.h"
 
 namespace {
@@ -41,7 +43,10 @@ const char* kConfig = R"({
     {"endpoint": "/follow-307", "method": "POST", "backend": [{"url_pattern": "/redirect?status=307", "allow": ["method", "body"]}]},
     {"endpoint": "/follow-303", "method": "POST", "backend": [{"url_pattern": "/redirect?status=303", "allow": ["method", "body"]}]},
     {"endpoint": "/follow-noop", "output_encoding": "no-op", "backend": [{"url_pattern": "/redirect?status=302&to=/status/201"}]},
-    {"endpoint": "/loop", "backend": [{"url_pattern": "/loop"}]}
+    {"endpoint": "/loop", "backend": [{"url_pattern": "/loop"}]},
+    {"endpoint": "/late-head", "timeout": "300ms", "backend": [{"url_pattern": "/slow?ms=3000"}]},
+    {"endpoint": "/late-body", "timeout": "300ms", "backend": [{"url_pattern": "/slowbody?ms=3000"}]},
+    {"endpoint": "/late-body-fast", "timeout": "2s", "backend": [{"url_pattern": "/slowbody?ms=10"}]}
   ]
 })";
 
@@ -101,6 +106,24 @@ TEST_F(Pipeline, SequentialUsesPreviousResponses) {
   EXPECT_EQ(r.body, R"({"first":{"next":"abc"},"path":"/echo/abc/7"})");
   Response f = get("/seq-fail");
   EXPECT_EQ(f.status, 500);
+}
+
+TEST_F(Pipeline, BackendDeadlineCutsSlowHeadsAndSlowBodies) {
+  // The endpoint timeout bounds the whole backend exchange: waiting for the head and reading the body.
+  for (const char* target : {"/late-head", "/late-body"}) {
+    const auto start = std::chrono::steady_clock::now();
+    Response r = get(target);
+    const auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(r.status, 500) << target;
+    EXPECT_NE(r.body.find("context deadline exceeded"), std::string::npos) << target << ": " << r.body;
+    EXPECT_LT(took, std::chrono::milliseconds(1500)) << target;
+  }
+  // A body that pauses within the deadline is read whole, on a connection the pool can reuse.
+  for (int i = 0; i < 3; ++i) {
+    Response r = get("/late-body-fast");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.body.size(), 75u) << r.body;
+  }
 }
 
 TEST_F(Pipeline, ErrorFlags) {

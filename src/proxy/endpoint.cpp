@@ -55,6 +55,7 @@ asio::awaitable<void> call_backend(const Endpoint& ep, std::size_t index, const 
                                               ctx.request.body(), deadline, up, b.method == "HEAD");
   if (ec) {
     out.error = transport_error(b, host, ec);
+    observe.describe_error(error_type(ec), out.error);
     observe.finish(0, true, ec == boost::beast::error::timeout, false, request_bytes, -1, 0,
                    b.authorities[host], head);
     co_return;
@@ -67,6 +68,7 @@ asio::awaitable<void> call_backend(const Endpoint& ep, std::size_t index, const 
   w.client.finish(up);
   if (ec) {
     out.error = transport_error(b, host, ec);
+    observe.describe_error(error_type(ec), out.error);
     observe.finish(status, true, ec == boost::beast::error::timeout, false, request_bytes, content_length,
                    body.size(), b.authorities[host], head);
     co_return;
@@ -77,6 +79,7 @@ asio::awaitable<void> call_backend(const Endpoint& ep, std::size_t index, const 
     const config::Backend& cfg = *b.config;
     out.error = "invalid status code " + std::to_string(status) + " [" + b.method + " " + cfg.url_pattern +
                 "]: " + request_url(b, host, head);
+    observe.describe_error("status", out.error);
     observe.finish(status, true, false, false, request_bytes, content_length, body.size(),
                    b.authorities[host], head);
     if (!cfg.return_error_details.empty()) {
@@ -99,6 +102,7 @@ asio::awaitable<void> call_backend(const Endpoint& ep, std::size_t index, const 
   const std::size_t body_bytes = body.size();
   if (!response::decode(body, shaping, out.data, error)) {
     out.error = error;
+    observe.describe_error("decode", out.error);
     observe.finish(status, true, false, false, request_bytes, content_length, body_bytes, b.authorities[host],
                    head);
     co_return;
@@ -283,6 +287,12 @@ std::string transport_error(const BackendRoute& backend, std::size_t host, const
                        : ec == boost::system::errc::too_many_links ? "stopped after 10 redirects"
                                                                    : ec.message();
   return method + " \"http://" + backend.authorities[host] + backend.url.normalized + "\": " + reason;
+}
+
+std::string_view error_type(const upstream::error_code& ec) {
+  return ec == boost::beast::error::timeout          ? "timeout"
+         : ec == boost::system::errc::too_many_links ? "redirects"
+                                                     : "transport";
 }
 
 asio::awaitable<bool> write_error(server::Exchange& ex, const Endpoint& endpoint, unsigned status,

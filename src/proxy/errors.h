@@ -11,6 +11,9 @@ namespace gw::proxy {
 // KrakenD-style error text for a failed backend call, e.g.
 // `Get "http://127.0.0.1:8081/x": context deadline exceeded`.
 std::string transport_error(const BackendRoute& backend, std::size_t host, const upstream::error_code& ec);
+// The span's error.type for the same failure: "timeout", "redirects" or "transport" (the other kinds
+// of backend failure are "status" and "decode").
+std::string_view error_type(const upstream::error_code& ec);
 
 // Sends a prepared request and follows backend redirects (Go http.Client semantics, 10 hops).
 asio::awaitable<upstream::error_code> send_following_redirects(WorkerState& w, const upstream::Target& target,

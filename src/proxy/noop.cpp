@@ -58,8 +58,10 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
   auto ec = co_await send_following_redirects(w, b.targets[host], b.authorities[host], head,
                                               ex.request.body(), deadline, up, head_request);
   if (ec) {
+    const std::string message = transport_error(b, host, ec);
+    observe.describe_error(error_type(ec), message);
     finish(0, true, ec == boost::beast::error::timeout, -1);
-    co_return co_await write_error(ex, *this, 500, transport_error(b, host, ec), "");
+    co_return co_await write_error(ex, *this, 500, message, "");
   }
 
   std::string lines = krakend_header;
@@ -90,8 +92,10 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
       auto [rec, n] =
           co_await w.client.read_body_chunk(up, buffer.data() + have, buffer.size() - have, deadline);
       if (rec) {
+        const std::string message = transport_error(b, host, rec);
+        observe.describe_error(error_type(rec), message);
         finish(up.status(), true, rec == boost::beast::error::timeout, static_cast<std::int64_t>(*length));
-        co_return co_await write_error(ex, *this, 500, transport_error(b, host, rec), "");
+        co_return co_await write_error(ex, *this, 500, message, "");
       }
       have += n;
     }
@@ -125,6 +129,7 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
   while (!up.done()) {
     auto [rec, n] = co_await w.client.read_body_chunk(up, buffer.data(), buffer.size(), deadline);
     if (rec) {
+      observe.describe_error(error_type(rec), transport_error(b, host, rec));
       finish(status, true, rec == boost::beast::error::timeout,
              length ? static_cast<std::int64_t>(*length) : -1);
       co_return false;  // headers are gone: the only honest signal left is closing

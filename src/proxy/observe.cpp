@@ -59,9 +59,21 @@ void BackendObservation::finish(unsigned status, bool error, bool timed_out, boo
           "http.status_code",
           std::string_view(digits, std::to_chars(digits, digits + sizeof digits, status).ptr - digits));
     }
-    if (error) s.error = 1;
+    if (error) {
+      s.error = 1;
+      if (!error_type_.empty()) {
+        s.set_meta("error.type", error_type_);
+        s.set_meta("error.message", error_message_);
+      }
+    }
     s.finish(telemetry::unix_ns_at(end));
   }
+}
+
+void BackendObservation::describe_error(std::string_view type, std::string_view message) {
+  if (!scope_.trace) return;
+  error_type_ = type;
+  error_message_.assign(message);
 }
 
 ProxyObservation::ProxyObservation(const Endpoint& endpoint, WorkerState& worker, RequestScope& scope)

@@ -24,6 +24,9 @@ class BackendObservation {
   void finish(unsigned status, bool error, bool timed_out, bool complete, std::int64_t request_bytes,
               std::int64_t response_content_length, std::uint64_t body_bytes, std::string_view authority,
               std::string_view head);
+  // Why the call failed, for the span's error.type and error.message (Datadog's error tracking).
+  // Call before finish(); `message` is copied (only when tracing).
+  void describe_error(std::string_view type, std::string_view message);
 
  private:
   const Endpoint& endpoint_;
@@ -33,6 +36,8 @@ class BackendObservation {
   std::size_t span_ = 0;
   std::string_view propagation_;
   std::chrono::steady_clock::time_point start_;
+  std::string_view error_type_;
+  std::string error_message_;
 };
 
 // The proxy stage around the whole pipeline of one endpoint.

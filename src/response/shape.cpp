@@ -1,5 +1,6 @@
 // Backend decoding, entity formatting (Lura proxy/formatter.go semantics), merge and static data.
 #include <algorithm>
+#include <memory>
 #include <unordered_map>
 
 #include "response/response.h"
@@ -143,36 +144,57 @@ void apply_allow(Value& data, const std::vector<std::string>& allow) {
   allow_prune(tree, data.as_object());
 }
 
-// Lura's deny list only understands two levels: "a.b.c" denies "b" inside "a", and a later "a"
-// after "a.b" (or vice versa) replaces the earlier entry for "a".
-void apply_deny(Value& data, const std::vector<std::string>& deny) {
-  std::vector<std::pair<std::string_view, std::vector<std::string_view>>> bl;
-  for (const std::string& d : deny) {
-    std::string_view s = d;
-    std::size_t dot = s.find('.');
-    std::string_view head = s.substr(0, dot);
-    auto it = std::find_if(bl.begin(), bl.end(), [&](const auto& e) { return e.first == head; });
-    if (dot != std::string_view::npos) {
-      std::string_view rest = s.substr(dot + 1);
-      std::string_view second = rest.substr(0, rest.find('.'));
-      if (it != bl.end()) {
-        it->second.push_back(second);
-      } else {
-        bl.push_back({head, {second}});
-      }
-    } else if (it != bl.end()) {
-      it->second.clear();
-    } else {
-      bl.push_back({head, {}});
-    }
+// Lura's deny tree (proxy/formatter.go buildDenyTree / recDelete): a path's last segment deletes that
+// key with everything under it; a path through a key already deleted adds nothing; objects are
+// descended into, arrays and scalars are not.
+struct DenyNode {
+  // child == nullptr: delete the key.
+  std::vector<std::pair<std::string_view, std::unique_ptr<DenyNode>>> children;
+  std::pair<std::string_view, std::unique_ptr<DenyNode>>* find(std::string_view key) {
+    for (auto& c : children)
+      if (c.first == key) return &c;
+    return nullptr;
   }
-  for (const auto& [key, subs] : bl) {
-    if (subs.empty()) {
+};
+
+void build_deny(DenyNode& root, std::string_view path) {
+  DenyNode* node = &root;
+  for (;;) {
+    const std::size_t dot = path.find('.');
+    const std::string_view key = path.substr(0, dot);
+    auto* child = node->find(key);
+    if (dot == std::string_view::npos) {  // the key to delete, descendants and all
+      if (child)
+        child->second.reset();
+      else
+        node->children.emplace_back(key, nullptr);
+      return;
+    }
+    if (!child) {
+      node->children.emplace_back(key, std::make_unique<DenyNode>());
+      child = &node->children.back();
+    } else if (!child->second) {
+      return;  // everything under key is deleted already
+    }
+    node = child->second.get();
+    path.remove_prefix(dot + 1);
+  }
+}
+
+void deny_delete(const DenyNode& tree, Value& data) {
+  if (!data.is_object()) return;
+  for (const auto& [key, sub] : tree.children) {
+    if (!sub)
       data.erase(key);
-    } else if (Value* v = data.find(key); v && v->is_object()) {
-      for (std::string_view s : subs) v->erase(s);
-    }
+    else if (Value* v = data.find(key))
+      deny_delete(*sub, *v);
   }
+}
+
+void apply_deny(Value& data, const std::vector<std::string>& deny) {
+  DenyNode tree;
+  for (const std::string& d : deny) build_deny(tree, d);
+  deny_delete(tree, data);
 }
 
 void apply_mapping(Value& data, const std::vector<std::pair<std::string, std::string>>& mapping) {

@@ -31,7 +31,10 @@ class DatadogTraces(unittest.TestCase):
             cls.procs.append(backend)
             config = {
                 "version": 3, "timeout": "3s", "host": [f"http://127.0.0.1:{bport}"],
-                "endpoints": [{"endpoint": "/e/{id}", "backend": [{"url_pattern": "/echo/{id}"}]}],
+                "endpoints": [{"endpoint": "/e/{id}", "backend": [{"url_pattern": "/echo/{id}"}]},
+                              {"endpoint": "/fail", "backend": [{"url_pattern": "/status/503"}]},
+                              {"endpoint": "/dead", "backend": [{"host": [f"http://127.0.0.1:{t.closed_port()}"],
+                                                                 "url_pattern": "/x"}]}],
             }
             env = t.gateway_env(DD_TRACE_ENABLED="true", DD_TRACE_AGENT_URL=f"http://127.0.0.1:{cls.agent.port}",
                                 DD_SERVICE=SERVICE, DD_ENV=ENV, DD_VERSION=VERSION, DD_LOGS_INJECTION="true")
@@ -204,6 +207,19 @@ class DatadogTraces(unittest.TestCase):
         self.check_nesting(server, proxy, backend)
         self.assertEqual(got.get("x-datadog-parent-id"), str(backend["span_id"]))
         self.check_log(rid, server)
+
+    def test_5_failed_backend_calls_say_why(self):
+        # Datadog's error tracking reads error.type and error.message of spans with error=1.
+        for path, trace_id, kind, text in (("/fail", 555000111, "status", "invalid status code 503"),
+                                           ("/dead", 555000222, "transport", "onnection refused")):
+            st, _, _ = t.request(self.port, path, headers={"x-datadog-trace-id": str(trace_id),
+                                                           "x-datadog-parent-id": "1"})
+            self.assertEqual(st, 500, path)
+            server, proxy, backend = self.server_proxy_backend(self.spans_of(trace_id))
+            self.assertEqual(backend["error"], 1, backend)
+            self.assertEqual(backend["meta"].get("error.type"), kind, backend["meta"])
+            self.assertIn(text, backend["meta"].get("error.message", ""), backend["meta"])
+            self.assertEqual(server["error"], 1, server)
 
     def test_4_stdout_is_json_lines(self):
         t.json_lines(self.gw.stdout_bytes())

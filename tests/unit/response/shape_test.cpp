@@ -129,14 +129,24 @@ TEST(Shape, DenyTopLevelAndNested) {
   EXPECT_EQ(Shape(R"({"b":{"c":1}})", s), R"({"b":{}})");
 }
 
-TEST(Shape, DenyOnlyUnderstandsTwoLevels) {
+TEST(Shape, DenyIsATreeOfAnyDepth) {
+  // Lura's deny tree (TestEntityFormatter_newDenyFilter): deep paths delete only their last key.
   BackendShaping s;
-  s.deny = {"a.b.c"};  // Lura denies a.b entirely
-  EXPECT_EQ(Shape(R"({"a":{"b":{"c":1,"d":2},"e":3}})", s), R"({"a":{"e":3}})");
-  s.deny = {"a", "a.b"};  // the nested entry replaces the top-level one
-  EXPECT_EQ(Shape(R"({"a":{"b":1,"c":2}})", s), R"({"a":{"c":2}})");
-  s.deny = {"a.b", "a"};
+  s.deny = {"supu", "a.b", "a.c", "foo.unknown", "a.a.b", "a.a.deeper.a.aa", "a.a.deeper.b.aa"};
+  EXPECT_EQ(
+      Shape(R"({"supu":42,"tupu":false,"foo":"bar","a":{"b":true,"c":42,"d":"tupu",
+                      "a":{"b":1,"c":2,"deeper":{"a":{"aa":1,"bb":2},"b":{"aa":3,"cc":4}}}}})",
+            s),
+      R"({"a":{"a":{"c":2,"deeper":{"a":{"bb":2},"b":{"cc":4}}},"d":"tupu"},"foo":"bar","tupu":false})");
+  s.deny = {"a.b.c"};
+  EXPECT_EQ(Shape(R"({"a":{"b":{"c":1,"d":2},"e":3}})", s), R"({"a":{"b":{"d":2},"e":3}})");
+  s.deny = {"a", "a.b"};  // a path under a deleted key adds nothing
   EXPECT_EQ(Shape(R"({"a":{"b":1,"c":2},"k":1})", s), R"({"k":1})");
+  s.deny = {"a.b", "a"};  // a shorter path deletes the whole subtree
+  EXPECT_EQ(Shape(R"({"a":{"b":1,"c":2},"k":1})", s), R"({"k":1})");
+  s.deny = {"a.b.c"};  // scalars and arrays on the way are left alone
+  EXPECT_EQ(Shape(R"({"a":{"b":[{"c":1}]},"x":1})", s), R"({"a":{"b":[{"c":1}]},"x":1})");
+  EXPECT_EQ(Shape(R"({"a":5})", s), R"({"a":5})");
 }
 
 TEST(Shape, AllowWinsOverDeny) {

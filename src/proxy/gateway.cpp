@@ -261,7 +261,9 @@ class Gateway final : public server::Handler {
     ep.user_agent = user_agent;
     ep.noop = e.output_encoding == "no-op";
     const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(e.cache_ttl).count();
-    if (ttl > 0) ep.cache_control = "Cache-Control: public, max-age=" + std::to_string(ttl) + "\r\n";
+    // Lura: any non-zero cache_ttl enables the header, with its whole seconds (500ms -> max-age=0).
+    if (e.cache_ttl.count() != 0)
+      ep.cache_control = "Cache-Control: public, max-age=" + std::to_string(ttl) + "\r\n";
     std::vector<std::string_view> encodings;
     for (const auto& b : e.backends) {
       BackendRoute r;

@@ -15,7 +15,7 @@ constexpr std::string_view kJson = "application/json; charset=utf-8";
 constexpr std::string_view kText = "text/plain; charset=utf-8";
 constexpr std::string_view kXml = "application/xml";
 constexpr std::string_view kXmlNil = "application/xml; charset=utf-8";
-constexpr std::string_view kYaml = "application/x-yaml; charset=utf-8";
+constexpr std::string_view kYaml = "application/yaml; charset=utf-8";  // gin v1.12 render/yaml.go
 
 std::vector<const json::Member*> sorted_members(const Value& v) {
   std::vector<const json::Member*> ms;

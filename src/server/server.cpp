@@ -261,12 +261,18 @@ class ConnectionSlot {
   bool owns_ = true;
 };
 
+std::string client_address(const asio::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  return address.to_string();
+}
+
 asio::awaitable<void> Server::Impl::session(Worker& worker, WorkerState& state, tcp::socket socket,
                                             ConnectionSlot) {
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   auto peer = socket.remote_endpoint(ec);
-  std::string peer_ip = ec ? std::string() : peer.address().to_string();
+  std::string peer_ip = ec ? std::string() : client_address(peer.address());
   beast::tcp_stream stream(std::move(socket));
   state.sessions.push_front(Session{&stream, false});
   auto self = state.sessions.begin();

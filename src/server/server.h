@@ -111,6 +111,10 @@ class Server {
   unsigned short bound_port_ = 0;
 };
 
+// The client address as Go's RemoteAddr shows it: an IPv4 client reaching a dual-stack listener is
+// "10.0.0.1", not the v4-mapped "::ffff:10.0.0.1" (X-Forwarded-For, logs, client_ip).
+std::string client_address(const asio::ip::address& address);
+
 // ---- response helpers shared by every handler ----
 
 // Canonical reason phrase ("Not Found"); empty for unknown codes.

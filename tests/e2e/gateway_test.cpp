@@ -156,6 +156,8 @@ TEST_F(Gateway, WildcardForwardingAddsForwardedVia) {
   EXPECT_NE(r.body.find(R"("User-Agent":["curl/8"])"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find(R"("X-Forwarded-Via":["KrakenD Version )"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find(R"("rawquery":"y=2\u0026z=1")"), std::string::npos) << r.body;
+  // An IPv4 client on the dual-stack listener is forwarded as IPv4, like Go's RemoteAddr.
+  EXPECT_NE(r.body.find(R"("X-Forwarded-For":["127.0.0.1"])"), std::string::npos) << r.body;
 }
 
 TEST_F(Gateway, MergesBackends) {

@@ -44,6 +44,7 @@ const char* kConfig = R"({
     {"endpoint": "/follow-303", "method": "POST", "backend": [{"url_pattern": "/redirect?status=303", "allow": ["method", "body"]}]},
     {"endpoint": "/follow-noop", "output_encoding": "no-op", "backend": [{"url_pattern": "/redirect?status=302&to=/status/201"}]},
     {"endpoint": "/loop", "backend": [{"url_pattern": "/loop"}]},
+    {"endpoint": "/sub-second-cache", "cache_ttl": "500ms", "backend": [{"url_pattern": "/json"}]},
     {"endpoint": "/late-head", "timeout": "300ms", "backend": [{"url_pattern": "/slow?ms=3000"}]},
     {"endpoint": "/late-body", "timeout": "300ms", "backend": [{"url_pattern": "/slowbody?ms=3000"}]},
     {"endpoint": "/late-body-fast", "timeout": "2s", "backend": [{"url_pattern": "/slowbody?ms=10"}]}
@@ -124,6 +125,12 @@ TEST_F(Pipeline, BackendDeadlineCutsSlowHeadsAndSlowBodies) {
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.body.size(), 75u) << r.body;
   }
+}
+
+TEST_F(Pipeline, SubSecondCacheTtlStillSendsCacheControl) {
+  Response r = get("/sub-second-cache");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("cache-control"), "public, max-age=0");  // Lura: enabled when != 0, whole seconds
 }
 
 TEST_F(Pipeline, ErrorFlags) {

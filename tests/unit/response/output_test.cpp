@@ -152,7 +152,7 @@ TEST(Render, NegotiateAndYaml) {
   Value user = J(R"({"user":{"-type":"admin","name":"Elliot","social":{"facebook":"https://facebook.com",)"
                  R"("twitter":"https://twitter.com","youtube":"https://youtube.com"}}})");
   auto r = render("negotiate", &user, "text/plain");
-  EXPECT_EQ(r.content_type, "application/x-yaml; charset=utf-8");
+  EXPECT_EQ(r.content_type, "application/yaml; charset=utf-8");
   EXPECT_EQ(r.body,
             "user:\n  -type: admin\n  name: Elliot\n  social:\n    facebook: https://facebook.com\n"
             "    twitter: https://twitter.com\n    youtube: https://youtube.com\n");
@@ -161,9 +161,9 @@ TEST(Render, NegotiateAndYaml) {
   EXPECT_EQ(render("negotiate", &user, "image/png").content_type, "application/json; charset=utf-8");
   EXPECT_EQ(render("negotiate", &user, "application/xml;q=0.9, text/plain").content_type, "application/xml");
   EXPECT_EQ(render("negotiate", &user, "*/*").content_type, "application/json; charset=utf-8");
-  EXPECT_EQ(render("negotiate", &user, "text/*").content_type, "application/x-yaml; charset=utf-8");
+  EXPECT_EQ(render("negotiate", &user, "text/*").content_type, "application/yaml; charset=utf-8");
   EXPECT_EQ(render("negotiate", &user, "application/x-yaml").content_type,
-            "application/x-yaml; charset=utf-8");
+            "application/yaml; charset=utf-8");
 }
 
 TEST(Render, YamlShapes) {

@@ -202,7 +202,8 @@ std::string forwarded_query(std::string_view raw, const QueryFilter& endpoint, c
     std::string_view part =
         raw.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
     start = amp == std::string_view::npos ? raw.size() + 1 : amp + 1;
-    if (part.empty()) continue;
+    // Go (1.17+) url.ParseQuery rejects pairs containing ';' ("invalid semicolon separator").
+    if (part.empty() || part.find(';') != std::string_view::npos) continue;
     auto eq = part.find('=');
     if (!query_unescape(part.substr(0, eq), key)) continue;
     if (!query_unescape(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1), value))

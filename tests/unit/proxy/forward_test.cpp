@@ -109,6 +109,9 @@ TEST(Forward, QueryStringsAreAllowListedSortedAndEncoded) {
   EXPECT_EQ(forwarded_query("b=2&a=1", QueryFilter::from({}), {}), "");
   EXPECT_EQ(forwarded_query("b=2&A=1", QueryFilter::from({"*"}), QueryFilter::from({"b"})), "b=2");
   EXPECT_EQ(forwarded_query("z=%zz&y=1", QueryFilter::from({"*"}), {}), "y=1") << "bad escapes are dropped";
+  EXPECT_EQ(forwarded_query("a=1&b=2;c&d=%3B", QueryFilter::from({"*"}), {}), "a=1&d=%3B")
+      << "pairs with a raw ';' are dropped, like Go's url.ParseQuery";
+  EXPECT_EQ(forwarded_query("a=1;b=2", QueryFilter::from({"*"}), {}), "");
   Fixture f;
   f.query = QueryFilter::from({"a"});
   EXPECT_NE(f.head().find("GET /u/42?fixed=1&a=1&a=0 HTTP/1.1"), std::string::npos) << f.head();

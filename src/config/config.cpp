@@ -306,6 +306,12 @@ Backend read_backend(Reader& r, const json::Value& b, const std::string& field, 
     be.return_error_details = r.string_or(http->find("return_error_details"),
                                           field + ".extra_config.backend/http.return_error_details", "");
   }
+  if (const auto* client = find_namespace(extra, "backend/http/client")) {
+    r.expect_object(*client, field + ".extra_config.backend/http/client");
+    be.send_body_on_redirect =
+        r.boolean(client->find("send_body_on_redirect"),
+                  field + ".extra_config.backend/http/client.send_body_on_redirect", false);
+  }
   (void)disable_rest;
   return be;
 }

@@ -38,6 +38,7 @@ struct Backend {
   std::vector<std::string> input_query_strings;  // empty = inherit the endpoint's filter
   bool return_error_code = false;                // backend/http
   std::string return_error_details;              // backend/http, "" = off
+  bool send_body_on_redirect = false;            // backend/http/client: repeat the body on 307/308
   const json::Value* raw = nullptr;              // the backend object (shaping, extra_config)
 };
 

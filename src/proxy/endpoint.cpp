@@ -51,8 +51,9 @@ asio::awaitable<void> call_backend(const Endpoint& ep, std::size_t index, const 
   const std::string head = build_request_head(ctx, b, host, path_override, observe.propagation());
   const auto request_bytes = static_cast<std::int64_t>(ctx.request.body().size());
   upstream::Exchange up;
-  auto ec = co_await send_following_redirects(w, b.targets[host], b.authorities[host], head,
-                                              ctx.request.body(), deadline, up, b.method == "HEAD");
+  auto ec =
+      co_await send_following_redirects(w, b.targets[host], b.authorities[host], head, ctx.request.body(),
+                                        deadline, up, b.method == "HEAD", b.config->send_body_on_redirect);
   if (ec) {
     out.error = transport_error(b, host, ec);
     observe.describe_error(error_type(ec), out.error);

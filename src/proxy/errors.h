@@ -20,7 +20,8 @@ asio::awaitable<upstream::error_code> send_following_redirects(WorkerState& w, c
                                                                std::string_view authority,
                                                                std::string_view head, std::string_view body,
                                                                upstream::Clock::time_point deadline,
-                                                               upstream::Exchange& up, bool head_request);
+                                                               upstream::Exchange& up, bool head_request,
+                                                               bool resend_body);
 
 // The endpoint's error response (§4.2 step 6): X-Krakend headers, completed=false, body only with
 // router.return_error_msg (with the backend's Content-Type when the error carries one).

@@ -55,8 +55,9 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
     upstream::Exchange& up;
     ~RecordOnExit() { f(up.parser ? up.status() : 0, true, false, -1); }
   } record_on_exit{finish, up};
-  auto ec = co_await send_following_redirects(w, b.targets[host], b.authorities[host], head,
-                                              ex.request.body(), deadline, up, head_request);
+  auto ec =
+      co_await send_following_redirects(w, b.targets[host], b.authorities[host], head, ex.request.body(),
+                                        deadline, up, head_request, b.config->send_body_on_redirect);
   if (ec) {
     const std::string message = transport_error(b, host, ec);
     observe.describe_error(error_type(ec), message);

@@ -1,5 +1,6 @@
 // Backend redirects are followed like Go's http.Client does for KrakenD: up to 10 hops,
-// 301/302/303 turn into GET without a body, 307/308 repeat the request, Referer is set.
+// 301/302/303 turn into GET without a body, 307/308 repeat the request (a request with a body only
+// with send_body_on_redirect), Referer is set.
 #include <boost/system/errc.hpp>
 
 #include "proxy/errors.h"
@@ -44,12 +45,10 @@ std::string redirected_head(std::string_view head, std::string_view method, std:
 
 }  // namespace
 
-asio::awaitable<upstream::error_code> send_following_redirects(WorkerState& w,
-                                                               const upstream::Target& first_target,
-                                                               std::string_view first_authority,
-                                                               std::string_view head, std::string_view body,
-                                                               upstream::Clock::time_point deadline,
-                                                               upstream::Exchange& up, bool head_request) {
+asio::awaitable<upstream::error_code> send_following_redirects(
+    WorkerState& w, const upstream::Target& first_target, std::string_view first_authority,
+    std::string_view head, std::string_view body, upstream::Clock::time_point deadline,
+    upstream::Exchange& up, bool head_request, bool resend_body) {
   auto ec = co_await w.client.send(first_target, head, body, deadline, up, head_request);
   if (ec || !is_redirect(up.status())) co_return ec;
 
@@ -62,6 +61,9 @@ asio::awaitable<upstream::error_code> send_following_redirects(WorkerState& w,
       co_return upstream::error_code{};  // Go hands such a 3xx back as is
     std::string location(location_field->value());
     const unsigned status = up.status();
+    // Go repeats a request body on 307/308 only when it can rewind it (GetBody, which KrakenD sets
+    // with send_body_on_redirect); otherwise the 3xx itself is the response.
+    if ((status == 307 || status == 308) && !body.empty() && !resend_body) co_return upstream::error_code{};
     w.client.finish(up);  // body unread: the connection is closed, not pooled
     if (hop > 10) co_return boost::system::errc::make_error_code(boost::system::errc::too_many_links);
 

@@ -3,12 +3,15 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
+#include <stdexcept>
 
 namespace gw::server {
 
 namespace {
 constexpr std::size_t kMaxLeadingEmptyLines = 4;
 constexpr std::size_t kRequestLineSlack = 64;  // method, two spaces, "HTTP/1.1"
+// Beast's fields store 16-bit sizes (a longer name or value throws): refuse such a line with 431.
+constexpr std::size_t kMaxFieldLine = 65000;
 }  // namespace
 
 HeadScanner::Result HeadScanner::scan(std::string_view b) {
@@ -43,6 +46,7 @@ HeadScanner::Result HeadScanner::scan(std::string_view b) {
     if (c == '\n') return reject(400, "bare LF in head");
     if ((c < 0x20 && c != '\t') || c == 0x7f) return reject(400, "control character in head");
     if (line_ == 0 && pos_ - line_start_ > max_line0) return reject(414, "request-target too long");
+    if (line_ > 0 && pos_ - line_start_ > kMaxFieldLine) return reject(431, "header field too large");
     if (pos_ - skip_ >= limits_.max_header_bytes) return reject(431, "head too large");
   }
   return {State::need_more, 0, {}, skip_, 0};
@@ -87,7 +91,12 @@ HeadResult parse_request_head(std::string_view bytes, HeadScanner& scanner, Requ
   auto r = scanner.scan(bytes);
   if (r.state != State::complete) return {r.state, r.status, r.reason, 0};
   boost::system::error_code ec;
-  std::size_t used = parser.put(boost::asio::buffer(bytes.data() + r.skip, r.size), ec);
+  std::size_t used = 0;
+  try {
+    used = parser.put(boost::asio::buffer(bytes.data() + r.skip, r.size), ec);
+  } catch (const std::length_error&) {  // a field Beast cannot store; the scan should have refused it
+    return {State::reject, 431, "header field too large", 0};
+  }
   if (ec == http::error::header_limit) return {State::reject, 431, "head too large", 0};
   if (ec == http::error::body_limit) return {State::reject, 413, "body too large", 0};
   if (ec || used != r.size || !parser.is_header_done()) return {State::reject, 400, "malformed head", 0};

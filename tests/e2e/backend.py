@@ -156,6 +156,9 @@ class Handler(BaseHTTPRequestHandler):
             self._raw(b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{"a":1}')
             time.sleep(0.1)
             self._raw(evil)
+        elif p == "/bighead":  # one header value over 64 KiB, then a valid body
+            self._raw(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Big: " + b"a" * 70000 +
+                      b"\r\nContent-Length: 7\r\n\r\n{\"a\":1}")
         elif p == "/long":
             self._raw(b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{"a":1}' + evil)
         elif p == "/continue":

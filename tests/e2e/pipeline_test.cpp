@@ -46,6 +46,8 @@ const char* kConfig = R"({
     {"endpoint": "/follow-303", "method": "POST", "backend": [{"url_pattern": "/redirect?status=303", "allow": ["method", "body"]}]},
     {"endpoint": "/follow-noop", "output_encoding": "no-op", "backend": [{"url_pattern": "/redirect?status=302&to=/status/201"}]},
     {"endpoint": "/loop", "backend": [{"url_pattern": "/loop"}]},
+    {"endpoint": "/big-head", "backend": [{"url_pattern": "/bighead"}]},
+    {"endpoint": "/big-head-noop", "output_encoding": "no-op", "backend": [{"url_pattern": "/bighead"}]},
     {"endpoint": "/sub-second-cache", "cache_ttl": "500ms", "backend": [{"url_pattern": "/json"}]},
     {"endpoint": "/late-head", "timeout": "300ms", "backend": [{"url_pattern": "/slow?ms=3000"}]},
     {"endpoint": "/late-body", "timeout": "300ms", "backend": [{"url_pattern": "/slowbody?ms=3000"}]},
@@ -127,6 +129,17 @@ TEST_F(Pipeline, BackendDeadlineCutsSlowHeadsAndSlowBodies) {
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.body.size(), 75u) << r.body;
   }
+}
+
+TEST_F(Pipeline, ABackendHeaderOver64KiBFailsThatCallOnly) {
+  // Beast's fields cannot hold it and throw; that used to escape the worker and abort the gateway.
+  EXPECT_EQ(get("/big-head").status, 500);
+  EXPECT_EQ(get("/big-head-noop").status, 500);
+  EXPECT_EQ(get("/sub-second-cache").status, 200) << "the gateway keeps serving";
+  // A client header line that long gets 431 instead of a dropped connection.
+  const std::string big = raw_exchange(gateway_port_, "GET /sub-second-cache HTTP/1.1\r\nHost: x\r\nX-Big: " +
+                                                          std::string(66000, 'a') + "\r\n\r\n");
+  EXPECT_EQ(big.rfind("HTTP/1.1 431 ", 0), 0u) << big.substr(0, 200);
 }
 
 TEST_F(Pipeline, SubSecondCacheTtlStillSendsCacheControl) {

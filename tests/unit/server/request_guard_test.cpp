@@ -159,6 +159,15 @@ TEST(RequestGuard, LongTargetIs414AndLongHeadIs431) {
   EXPECT_EQ(parse("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999\r\n\r\n").status, 413u);
 }
 
+TEST(RequestGuard, OneFieldOver64KiBIs431NotADroppedConnection) {
+  // Beast cannot store a field of 64 KiB (16-bit sizes); many smaller fields up to the limit are fine.
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(66000, 'a') + "\r\n\r\n"), 431u);
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(60000, 'a') + "\r\n\r\n"), 0u);
+  std::string many = "GET / HTTP/1.1\r\nHost: x\r\n";
+  for (int i = 0; i < 4; ++i) many += "X-" + std::to_string(i) + ": " + std::string(60000, 'a') + "\r\n";
+  EXPECT_EQ(status_of(many + "\r\n"), 0u);
+}
+
 TEST(RequestGuard, LeadingEmptyLinesAreSkippedButBounded) {
   auto p = parse("\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(p.state, State::complete);

@@ -179,6 +179,11 @@ TracerConfig TracerConfig::from_env(const EnvFn& env) {
     double r = std::strtod(v, &end);
     if (end && *end == '\0' && r >= 0 && r <= 1) c.sample_rate = r;
   }
+  if (const char* v = env("DD_TRACE_RATE_LIMIT"); v && *v) {
+    char* end = nullptr;
+    double r = std::strtod(v, &end);
+    if (end && *end == '\0' && r >= 0) c.rate_limit = r;
+  }
   if (const char* v = env("DD_TAGS"); v && *v) {
     // "k1:v1,k2:v2" or space separated.
     std::string s(v);
@@ -212,7 +217,9 @@ void SharedTags::add_metric(std::string key, double value) {
 }
 
 Tracer::Tracer(TracerConfig config, std::shared_ptr<SpanExporter> exporter)
-    : config_(std::move(config)), exporter_(std::move(exporter)) {
+    : config_(std::move(config)),
+      exporter_(std::move(exporter)),
+      limiter_(std::make_unique<RateLimiter>(config_.rate_limit)) {
   shared_.add_meta("language", "cpp");
   shared_.add_meta("runtime-id", uuid4());
   if (!config_.env.empty()) shared_.add_meta("env", config_.env);
@@ -220,6 +227,33 @@ Tracer::Tracer(TracerConfig config, std::shared_ptr<SpanExporter> exporter)
   for (const auto& [k, v] : config_.tags) shared_.add_meta(k, v);
   // The gateway does not fork after start: the pid is read once.
   shared_.add_metric("process_id", static_cast<double>(::getpid()));
+}
+
+RateLimiter::RateLimiter(double per_second, Clock::time_point now)
+    : per_second_(per_second), tokens_(per_second), refilled_(now), period_start_(now) {}
+
+RateLimiter::Result RateLimiter::allow(Clock::time_point now) {
+  std::lock_guard g(m_);
+  // Close the one-second periods that ended (at most 9 kept: a 10 s window with the current one).
+  while (now - period_start_ >= std::chrono::seconds(1)) {
+    previous_rates_.push_front(requested_ ? double(allowed_) / double(requested_) : 1.0);
+    if (previous_rates_.size() > 9) previous_rates_.pop_back();
+    requested_ = allowed_ = 0;
+    period_start_ += std::chrono::seconds(1);
+    if (now - period_start_ >= std::chrono::seconds(10)) period_start_ = now;  // long idle: skip ahead
+  }
+  tokens_ =
+      std::min(per_second_, tokens_ + per_second_ * std::chrono::duration<double>(now - refilled_).count());
+  refilled_ = now;
+  ++requested_;
+  const bool allowed = tokens_ >= 1;
+  if (allowed) {
+    tokens_ -= 1;
+    ++allowed_;
+  }
+  double sum = double(allowed_) / double(requested_);
+  for (double r : previous_rates_) sum += r;
+  return {allowed, sum / double(previous_rates_.size() + 1)};
 }
 
 Span& SpanList::add() {
@@ -270,8 +304,13 @@ Trace Tracer::start_trace(TraceContext parent_context, std::string_view name, st
     }
     t.rate = rate;
     // Datadog's deterministic sampler: keep when id * knuth_factor falls under rate * 2^64.
-    const bool keep = rate < 0 || static_cast<long double>(s.trace_id_low * 1111111111111111111ull) <
+    bool keep = rate < 0 || static_cast<long double>(s.trace_id_low * 1111111111111111111ull) <
                                       static_cast<long double>(rate) * 18446744073709551616.0L;
+    if (keep && t.mechanism == 3) {  // a rule kept it: the limiter has the last word (USER_DROP past it)
+      const RateLimiter::Result limit = limiter_->allow(RateLimiter::Clock::now());
+      keep = limit.allowed;
+      t.limit_rate = limit.effective_rate;
+    }
     t.sampling_priority = t.mechanism == 3 ? (keep ? 2 : -1) : (keep ? 1 : 0);
     if (keep) {
       // Kept as an int, not a tag string: the common case (no upstream _dd.p.* tags) then allocates
@@ -324,6 +363,7 @@ void Tracer::finish(Trace&& t, unsigned lane) const {
   root.set_metric("_sampling_priority_v1", t.sampling_priority);
   if (t.mechanism == 1 && t.rate >= 0) root.set_metric("_dd.agent_psr", t.rate);
   if (t.mechanism == 3 && t.rate >= 0) root.set_metric("_dd.rule_psr", t.rate);
+  if (t.limit_rate >= 0) root.set_metric("_dd.limit_psr", t.limit_rate);
   for (const auto& [k, v] : t.inherited.propagation_tags) root.set_meta(k, v);
   if (t.local_dm >= 0) {
     char dm[12] = {'-'};

@@ -5,9 +5,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -244,8 +246,9 @@ std::string encode_otlp_json(const std::vector<std::vector<Span>>& traces, const
 
 struct TracerConfig {
   bool enabled = false;  // DD_TRACE_ENABLED=true opts in (KrakenD ignores DD_*; off by default)
-  std::string service = "api-gateway", env, version;      // DD_SERVICE, DD_ENV, DD_VERSION
-  double sample_rate = -1;                                // DD_TRACE_SAMPLE_RATE; < 0 = agent rates
+  std::string service = "api-gateway", env, version;  // DD_SERVICE, DD_ENV, DD_VERSION
+  double sample_rate = -1;                            // DD_TRACE_SAMPLE_RATE; < 0 = agent rates
+  double rate_limit = 100;  // DD_TRACE_RATE_LIMIT: traces per second a sampling rule may keep
   std::vector<std::pair<std::string, std::string>> tags;  // DD_TAGS, on every span
   PropagationConfig propagation;
   static TracerConfig from_env(const EnvFn& env = real_env);
@@ -259,7 +262,29 @@ struct Trace {
   int mechanism = 0;       // how the sampling decision was made
   int local_dm = -1;       // >= 0: this process decided: _dd.p.dm = -<local_dm> (not in inherited)
   double rate = -1;        // stamped as _dd.agent_psr / _dd.rule_psr
+  double limit_rate = -1;  // >= 0: the rate limiter was consulted; stamped as _dd.limit_psr
   TraceContext inherited;  // origin, _dd.p.* tags, tracestate of other vendors, baggage
+};
+
+// dd-trace-cpp's limiter for traces a sampling rule keeps (DD_TRACE_RATE_LIMIT): a token bucket of
+// `per_second` tokens refilled continuously, shared by all workers. effective_rate is the share of
+// requests allowed, averaged over the last 10 seconds (reported as _dd.limit_psr).
+class RateLimiter {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit RateLimiter(double per_second, Clock::time_point now = Clock::now());
+  struct Result {
+    bool allowed;
+    double effective_rate;
+  };
+  Result allow(Clock::time_point now);
+
+ private:
+  std::mutex m_;
+  double per_second_, tokens_;
+  Clock::time_point refilled_, period_start_;
+  std::uint64_t requested_ = 0, allowed_ = 0;  // in the current one-second period
+  std::deque<double> previous_rates_;          // of the periods before it, newest first, up to 9
 };
 
 class Tracer {
@@ -289,6 +314,7 @@ class Tracer {
   TracerConfig config_;
   std::shared_ptr<SpanExporter> exporter_;
   SharedTags shared_;
+  std::unique_ptr<RateLimiter> limiter_;  // consulted only when a sampling rule keeps a trace
 };
 
 std::uint64_t random_id();  // non-zero, 63 bits

@@ -304,12 +304,57 @@ TEST(Tracer, SampleRateZeroRejectsButStillSends) {
   EXPECT_EQ(metric(exp->traces[0][0], "_dd.rule_psr"), 0);
 }
 
+TEST(RateLimiter, TokenBucketAndEffectiveRate) {
+  using namespace std::chrono_literals;
+  const auto t0 = RateLimiter::Clock::now();
+  RateLimiter limiter(3, t0);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(limiter.allow(t0).allowed) << i;
+  RateLimiter::Result r = limiter.allow(t0);
+  EXPECT_FALSE(r.allowed);
+  EXPECT_DOUBLE_EQ(r.effective_rate, 0.75);         // 3 of 4 in this second
+  EXPECT_FALSE(limiter.allow(t0 + 100ms).allowed);  // 0.3 tokens back: not one yet
+  EXPECT_TRUE(limiter.allow(t0 + 400ms).allowed);   // 1.2 tokens
+  // Next second: its own ratio averaged with the previous second's (4 of 6).
+  r = limiter.allow(t0 + 1400ms);
+  EXPECT_TRUE(r.allowed);
+  EXPECT_DOUBLE_EQ(r.effective_rate, (1.0 + 4.0 / 6.0) / 2);
+  RateLimiter none(0, t0);
+  EXPECT_FALSE(none.allow(t0 + 5s).allowed);
+}
+
+TEST(Tracer, RuleSampledTracesPastTheRateLimitAreDropped) {
+  auto exp = std::make_shared<CapturingExporter>();
+  TracerConfig cfg;
+  cfg.enabled = true;
+  cfg.sample_rate = 1;
+  cfg.rate_limit = 2;
+  Tracer tracer(cfg, exp);
+  for (int i = 0; i < 5; ++i) tracer.finish(tracer.start_trace({}, "r", "r", "web", 1), 0);
+  ASSERT_EQ(exp->traces.size(), 5u);  // dropped traces are still sent, with priority -1
+  int kept = 0;
+  for (const auto& trace : exp->traces) {
+    const double priority = metric(trace[0], "_sampling_priority_v1");
+    EXPECT_TRUE(priority == 2 || priority == -1) << priority;
+    kept += priority == 2;
+    EXPECT_GT(metric(trace[0], "_dd.limit_psr"), 0);
+    EXPECT_EQ(metric(trace[0], "_dd.rule_psr"), 1);
+  }
+  EXPECT_EQ(kept, 2);
+  // Without a rule (agent rates) the limiter is not consulted.
+  auto exp2 = std::make_shared<CapturingExporter>();
+  cfg.sample_rate = -1;
+  Tracer agent_rates(cfg, exp2);
+  for (int i = 0; i < 5; ++i) agent_rates.finish(agent_rates.start_trace({}, "r", "r", "web", 1), 0);
+  for (const auto& trace : exp2->traces) {
+    EXPECT_EQ(metric(trace[0], "_sampling_priority_v1"), 1);
+    EXPECT_EQ(metric(trace[0], "_dd.limit_psr"), -999) << "absent";
+  }
+}
+
 TEST(Tracer, ConfigFromEnv) {
-  std::map<std::string, std::string> env{{"DD_TRACE_ENABLED", "true"},
-                                         {"DD_SERVICE", "gw"},
-                                         {"DD_ENV", "prod"},
-                                         {"DD_VERSION", "2"},
-                                         {"DD_TAGS", "team:edge,tier:1"}};
+  std::map<std::string, std::string> env{
+      {"DD_TRACE_ENABLED", "true"},    {"DD_SERVICE", "gw"},          {"DD_ENV", "prod"}, {"DD_VERSION", "2"},
+      {"DD_TAGS", "team:edge,tier:1"}, {"DD_TRACE_RATE_LIMIT", "7.5"}};
   auto get = [&](const char* k) -> const char* { return env.count(k) ? env[k].c_str() : nullptr; };
   TracerConfig c = TracerConfig::from_env(get);
   EXPECT_TRUE(c.enabled);
@@ -318,6 +363,7 @@ TEST(Tracer, ConfigFromEnv) {
   EXPECT_EQ(c.version, "2");
   ASSERT_EQ(c.tags.size(), 2u);
   EXPECT_EQ(c.tags[1].second, "1");
+  EXPECT_EQ(c.rate_limit, 7.5);
   env.erase("DD_TRACE_ENABLED");
   EXPECT_FALSE(TracerConfig::from_env(get).enabled);
 }

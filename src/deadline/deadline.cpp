@@ -28,7 +28,12 @@ void Deadlines::unlink(Watch& w) {
     head_ = w.next_;
   if (w.next_) w.next_->prev_ = w.prev_;
   w.prev_ = w.next_ = nullptr;
-  --count_;
+  // Nothing left to guard: stop waiting, or the pending wait would keep the io_context running
+  // (a worker could not finish until the last deadline it ever had passed).
+  if (--count_ == 0 && waiting_for_ != Clock::time_point::max()) {
+    waiting_for_ = Clock::time_point::max();
+    timer_.cancel();
+  }
 }
 
 void Deadlines::wait_until(Clock::time_point t) {

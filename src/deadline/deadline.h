@@ -1,7 +1,8 @@
 // Deadlines for many sockets on one worker with a single timer. beast::tcp_stream arms and cancels an
 // asio timer around every read and write (a locked timer-queue insert and removal each, ~2.5k
 // instructions per backend call); here a socket's deadline is a node in a per-worker list, arming
-// and disarming are pointer updates, and the one timer waits for the earliest deadline. When it passes,
+// and disarming are pointer updates, and the one timer waits for the earliest deadline (and stops when
+// no watch is armed, so an idle worker's io_context can run out of work). When it passes,
 // the socket is closed (its pending operations end with operation_aborted) and the watch reports
 // expired(), which callers turn into a timeout error. Not thread-safe: one Deadlines per io_context
 // thread, used only from that thread.

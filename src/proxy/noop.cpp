@@ -82,7 +82,7 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
   const bool no_body = bodiless_status(status) || head_request;
   if (ex.worker.draining.load(std::memory_order_relaxed)) ex.keep_alive = false;
   ex.status = static_cast<int>(status);
-  ex.stream.expires_after(std::chrono::seconds(60));
+  ex.deadline_after(std::chrono::seconds(60));
 
   BufferPool::Lease buffer(w.buffers);
   const auto length = up.content_length();
@@ -137,7 +137,7 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
     }
     body_bytes += n;
     if (n == 0) continue;
-    ex.stream.expires_after(std::chrono::seconds(60));
+    ex.deadline_after(std::chrono::seconds(60));
     if (frame_chunks) {
       std::string prefix = chunk_prefix(n);
       std::array<asio::const_buffer, 3> out{asio::buffer(prefix), asio::buffer(buffer.data(), n),

@@ -194,7 +194,7 @@ asio::awaitable<bool> write_response(Exchange& ex, unsigned status, std::string_
   if (bodiless) body = {};
   if (ex.request.method() == http::verb::head) body = {};
   ex.status = static_cast<int>(status);
-  ex.stream.expires_after(std::chrono::seconds(60));
+  ex.deadline_after(std::chrono::seconds(60));
   std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
   auto [ec, n] = co_await asio::async_write(ex.stream, buffers, use_tuple);
   ex.bytes_written += body.size();
@@ -219,12 +219,13 @@ struct Server::Impl {
 namespace {
 
 // Minimal error response sent before closing a connection whose request could not be read.
-asio::awaitable<void> reject(Worker& worker, beast::tcp_stream& stream, unsigned status) {
+asio::awaitable<void> reject(Worker& worker, beast::tcp_stream& stream, deadline::Watch& watch,
+                             unsigned status) {
   const std::string body = std::to_string(status) + " " + std::string(reason(status));
   std::string head = response_head(worker, status, "Content-Type: text/plain; charset=utf-8\r\n",
                                    static_cast<long long>(body.size()), false);
   std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
-  stream.expires_after(std::chrono::seconds(5));
+  watch.arm(worker.deadlines, stream.socket(), Clock::now() + std::chrono::seconds(5));
   co_await asio::async_write(stream, buffers, use_tuple);
 }
 
@@ -235,8 +236,10 @@ bool expects_continue(const RequestParser& parser) {
 
 // Errors that mean the client went away or was too slow: close without an answer.
 bool quiet_error(const boost::system::error_code& ec) {
+  // A passed deadline closes the socket: the pending read ends aborted, a later one on a bad descriptor.
   return ec == beast::error::timeout || ec == asio::error::eof || ec == http::error::end_of_stream ||
-         ec == asio::error::connection_reset || ec == asio::error::operation_aborted;
+         ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+         ec == asio::error::bad_descriptor;
 }
 
 std::string_view view(const beast::flat_buffer& b) {
@@ -261,6 +264,10 @@ class ConnectionSlot {
   bool owns_ = true;
 };
 
+void Exchange::deadline_after(Clock::duration after) {
+  if (deadline) deadline->arm(worker.deadlines, stream.socket(), Clock::now() + after);
+}
+
 std::string client_address(const asio::ip::address& address) {
   if (address.is_v6() && address.to_v6().is_v4_mapped())
     return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
@@ -273,7 +280,8 @@ asio::awaitable<void> Server::Impl::session(Worker& worker, WorkerState& state, 
   socket.set_option(tcp::no_delay(true), ec);
   auto peer = socket.remote_endpoint(ec);
   std::string peer_ip = ec ? std::string() : client_address(peer.address());
-  beast::tcp_stream stream(std::move(socket));
+  beast::tcp_stream stream(std::move(socket));  // no timers of its own: `watch` holds the deadlines
+  deadline::Watch watch;
   state.sessions.push_front(Session{&stream, false});
   auto self = state.sessions.begin();
   struct Unregister {
@@ -298,7 +306,8 @@ asio::awaitable<void> Server::Impl::session(Worker& worker, WorkerState& state, 
     // Idle keep-alive wait until the first byte; from then on the whole head must arrive within
     // read_header_timeout however slowly it trickles (slowloris).
     bool idle = !first && buffer.size() == 0;
-    stream.expires_after(idle ? limits.idle_timeout : limits.read_header_timeout);
+    watch.arm(worker.deadlines, stream.socket(),
+              Clock::now() + (idle ? limits.idle_timeout : limits.read_header_timeout));
     HeadResult head;
     boost::system::error_code rec;
     while ((head = parse_request_head(view(buffer), scanner, parser, limits)).state ==
@@ -313,39 +322,40 @@ asio::awaitable<void> Server::Impl::session(Worker& worker, WorkerState& state, 
       buffer.commit(n);
       if (idle) {
         idle = false;
-        stream.expires_after(limits.read_header_timeout);
+        watch.arm(worker.deadlines, stream.socket(), Clock::now() + limits.read_header_timeout);
       }
     }
     self->busy = true;
     first = false;
     if (head.state == HeadScanner::State::reject) {
-      co_await reject(worker, stream, head.status);
+      co_await reject(worker, stream, watch, head.status);
       break;
     }
     if (head.state != HeadScanner::State::complete) {
-      if (rec && !quiet_error(rec)) co_await reject(worker, stream, 400);
+      if (rec && !quiet_error(rec)) co_await reject(worker, stream, watch, 400);
       break;
     }
     buffer.consume(head.consumed);
     if (!parser.is_done()) {
       if (expects_continue(parser)) {
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-        stream.expires_after(limits.read_timeout);
+        watch.arm(worker.deadlines, stream.socket(), Clock::now() + limits.read_timeout);
         co_await asio::async_write(stream, asio::buffer(kContinue), use_tuple);
       }
-      stream.expires_after(limits.read_timeout);
+      watch.arm(worker.deadlines, stream.socket(), Clock::now() + limits.read_timeout);
       auto [bec, bn] = co_await http::async_read(stream, buffer, parser, use_tuple);
       if (bec) {
         if (bec == http::error::body_limit)
-          co_await reject(worker, stream, 413);
+          co_await reject(worker, stream, watch, 413);
         else if (!quiet_error(bec) && bec != http::error::partial_message)
-          co_await reject(worker, stream, 400);
+          co_await reject(worker, stream, watch, 400);
         break;
       }
     }
-    stream.expires_never();
+    watch.disarm();
     auto request = parser.release();
     Exchange ex{request, stream, worker, peer_ip, Clock::now(), request.keep_alive()};
+    ex.deadline = &watch;
     bool usable = co_await handler->handle(ex);
     if (!usable || !ex.keep_alive) break;
   }

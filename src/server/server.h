@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "deadline/deadline.h"
+
 namespace gw::server {
 
 namespace asio = boost::asio;
@@ -61,9 +63,13 @@ struct Exchange {
   Worker& worker;
   std::string_view peer_ip;
   Clock::time_point start;
-  bool keep_alive;                  // the handler clears it to close the connection after its response
-  std::uint64_t bytes_written = 0;  // response bytes, for metrics and access logs
-  int status = 0;                   // response status, for metrics and access logs
+  bool keep_alive;                      // the handler clears it to close the connection after its response
+  std::uint64_t bytes_written = 0;      // response bytes, for metrics and access logs
+  int status = 0;                       // response status, for metrics and access logs
+  deadline::Watch* deadline = nullptr;  // the connection's; set by the server
+
+  // The client connection is closed if the writes (and reads) that follow take longer than `after`.
+  void deadline_after(Clock::duration after);
 };
 
 // The application: answers one request, writing the whole response to exchange.stream.
@@ -82,6 +88,7 @@ class Worker {
   explicit Worker(unsigned index) : index(index) {}
   const unsigned index;
   asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};  // one thread drives it
+  deadline::Deadlines deadlines{io.get_executor()};            // client connections' read/write deadlines
   std::atomic<bool> draining{false};
   std::shared_ptr<void> app_state;  // owned by the Handler (upstream pools, metric shard, ...)
   // Date header value, refreshed at most once a second.

@@ -89,6 +89,20 @@ TEST(Deadlines, TheTimerEndsAPendingReadAtTheEarliestDeadline) {
   EXPECT_TRUE(late.a.is_open());
 }
 
+TEST(Deadlines, NoArmedWatchLeavesNoWorkBehind) {
+  // A worker's io_context must be able to run out of work (clean shutdown) once nothing is armed.
+  asio::io_context io;
+  Deadlines d(io.get_executor());
+  Pair p(io);
+  {
+    Watch w;
+    w.arm(d, p.a, Clock::now() + 1h);
+  }
+  const auto start = Clock::now();
+  io.run_for(5s);
+  EXPECT_LT(Clock::now() - start, 1s) << "run() returned only when the hour-long wait was cut";
+}
+
 TEST(Deadlines, WatchesMayOutliveTheirDeadlines) {
   asio::io_context io;
   Pair p(io);

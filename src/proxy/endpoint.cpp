@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/core/string.hpp>
 
 #include "proxy/errors.h"
 #include "proxy/observe.h"
@@ -73,6 +74,19 @@ asio::awaitable<void> call_backend(const Endpoint& ep, std::size_t index, const 
     observe.finish(status, true, ec == boost::beast::error::timeout, false, request_bytes, content_length,
                    body.size(), b.authorities[host], head);
     co_return;
+  }
+  // The gateway asked for gzip (Accept-Encoding, as Go's transport does): undo it before decoding.
+  if (const auto ce = up.head().find(http::field::content_encoding);
+      ce != up.head().end() && boost::beast::iequals(ce->value(), "gzip")) {
+    std::string plain, gzip_error;
+    if (!response::gunzip(body, plain, kMaxBackendBody, gzip_error)) {
+      out.error = gzip_error;
+      observe.describe_error("decode", out.error);
+      observe.finish(status, true, false, false, request_bytes, content_length, body.size(),
+                     b.authorities[host], head);
+      co_return;
+    }
+    body = std::move(plain);
   }
   const auto& shaping = ep.shaping[index];
   if (status != 200 && status != 201) {

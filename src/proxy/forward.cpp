@@ -303,6 +303,10 @@ std::string build_request_head(const ForwardContext& ctx, const BackendRoute& ba
     auto host = req.find(http::field::host);
     if (host != req.end()) append_own_header(head, "X-Forwarded-Host", host->value());
   }
+  // Go's transport asks for gzip (and undoes it) when the request carries no Accept-Encoding; a
+  // decoding backend never gets the client's, so it always asks. No-op backends relay bodies as they
+  // come: they get the client's Accept-Encoding when it is forwarded, and nothing otherwise.
+  if (backend.decodes_body) head += "Accept-Encoding: gzip\r\n";
   head.append(extra_headers);
   const auto& body = req.body();
   if (!body.empty() || method_has_body(backend.method)) {

@@ -68,6 +68,11 @@ std::optional<ConfigProblem> parse_static(const json::Value& proxy_static, std::
 // Only the first JSON value is read; trailing bytes are ignored.
 bool decode(std::string_view body, const BackendShaping& shaping, json::Value& out, std::string& error);
 
+// Go's gzip.Reader over a whole body (Content-Encoding: gzip, which KrakenD's transport undoes before
+// decoding): false + Go-like message ("gzip: invalid header", "unexpected EOF") on a bad stream, or
+// when the decompressed body would pass `limit` bytes (a small body can expand enormously).
+bool gunzip(std::string_view in, std::string& out, std::size_t limit, std::string& error);
+
 // target -> allow|deny -> mapping -> group (flatmap, when configured, replaces allow/deny/mapping).
 void shape(json::Value& data, const BackendShaping& shaping);
 void apply_flatmap(json::Value& data, const std::vector<FlatmapOp>& ops);

@@ -9,6 +9,7 @@ Paths (query parameters tune them):
   /status/N            status N with a small JSON body
   /slow?ms=N           waits N ms, then echoes
   /slowbody?ms=N       sends the head and half the body, waits N ms, then the rest
+  /gzip?body=...       200 with the body gzip-compressed (Content-Encoding: gzip); /badgzip: not gzip
   /stream?mb=N         N MiB of 'x' with Content-Length (&chunked=1 for chunked encoding)
   /garbage             a response that is not HTTP
   /reset               closes the connection without answering
@@ -16,6 +17,7 @@ Paths (query parameters tune them):
   /array               200 with a JSON array body
   /redirect?status=N&to=PATH   a redirect (default 302 to /echo/redirected); /loop redirects forever
 """
+import gzip
 import json
 import socket
 import sys
@@ -68,6 +70,11 @@ class Handler(BaseHTTPRequestHandler):
         if p == "/slow":
             time.sleep(int(q.get("ms", 500)) / 1000)
             return self._echo(body)
+        if p == "/gzip":
+            return self._send(200, gzip.compress(q.get("body", '{"zipped":true}').encode()),
+                              extra={"Content-Encoding": "gzip"})
+        if p == "/badgzip":
+            return self._send(200, '{"not":"gzip"}', extra={"Content-Encoding": "gzip"})
         if p == "/slowbody":
             body = b'{"late":"' + b"x" * 64 + b'"}'
             self.send_response(200)

@@ -46,6 +46,8 @@ const char* kConfig = R"({
     {"endpoint": "/follow-303", "method": "POST", "backend": [{"url_pattern": "/redirect?status=303", "allow": ["method", "body"]}]},
     {"endpoint": "/follow-noop", "output_encoding": "no-op", "backend": [{"url_pattern": "/redirect?status=302&to=/status/201"}]},
     {"endpoint": "/loop", "backend": [{"url_pattern": "/loop"}]},
+    {"endpoint": "/gzipped", "backend": [{"url_pattern": "/gzip", "group": "g"}]},
+    {"endpoint": "/gzipped-bad", "backend": [{"url_pattern": "/badgzip"}]},
     {"endpoint": "/big-head", "backend": [{"url_pattern": "/bighead"}]},
     {"endpoint": "/big-head-noop", "output_encoding": "no-op", "backend": [{"url_pattern": "/bighead"}]},
     {"endpoint": "/sub-second-cache", "cache_ttl": "500ms", "backend": [{"url_pattern": "/json"}]},
@@ -140,6 +142,16 @@ TEST_F(Pipeline, ABackendHeaderOver64KiBFailsThatCallOnly) {
   const std::string big = raw_exchange(gateway_port_, "GET /sub-second-cache HTTP/1.1\r\nHost: x\r\nX-Big: " +
                                                           std::string(66000, 'a') + "\r\n\r\n");
   EXPECT_EQ(big.rfind("HTTP/1.1 431 ", 0), 0u) << big.substr(0, 200);
+}
+
+TEST_F(Pipeline, GzipBackendBodiesAreDecompressedBeforeDecoding) {
+  Response r = get("/gzipped");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"g":{"zipped":true}})");
+  EXPECT_FALSE(r.has("content-encoding"));
+  Response bad = get("/gzipped-bad");
+  EXPECT_EQ(bad.status, 500);
+  EXPECT_EQ(bad.body, "gzip: invalid header");
 }
 
 TEST_F(Pipeline, SubSecondCacheTtlStillSendsCacheControl) {

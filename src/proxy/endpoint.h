@@ -85,6 +85,9 @@ struct Endpoint {
   std::string user_agent;       // "KrakenD Version <v>"
 
   std::uint32_t route_id = 0;  // index in the metrics route table
+  // The server span's constant tags for this route (span.kind, http.method, http.route), encoded once.
+  std::string span_tags;
+  std::uint32_t span_tag_count = 0;
 
   asio::awaitable<bool> handle(server::Exchange& ex, const router::Match& match, WorkerState& worker,
                                RequestScope& scope) const;

@@ -58,7 +58,10 @@ struct BackendRoute {
   HeaderFilter backend_headers;  // second-level filter (empty = inherit)
   QueryFilter backend_query;
   std::string method;
-  std::string span_resource;              // "METHOD /normalized/pattern", the backend span's resource
+  std::string span_resource;  // "METHOD /normalized/pattern", the backend span's resource
+  // The backend span's constant tags (span.kind, http.method), msgpack-encoded once.
+  std::string span_tags;
+  std::uint32_t span_tag_count = 0;
   std::vector<std::string> authorities;   // Host header per configured host
   std::vector<upstream::Target> targets;  // where to connect, per configured host
   // The gateway decodes this backend's body (not no-op): never let a forwarded Accept-Encoding

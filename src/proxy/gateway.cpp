@@ -131,10 +131,14 @@ class Gateway final : public server::Handler {
       const std::string_view rest = routed.route.empty() ? status : routed.route;
       root.resource.reserve(method.size() + 1 + rest.size());
       root.resource.append(method).append(1, ' ').append(rest);
-      root.set_meta("span.kind", "server");
-      root.set_meta("http.method", method);
+      if (routed.endpoint && method == routed.endpoint->config->method) {
+        root.meta.add_encoded(routed.endpoint->span_tags, routed.endpoint->span_tag_count);
+      } else {
+        root.set_meta("span.kind", "server");
+        root.set_meta("http.method", method);
+        if (!routed.route.empty()) root.set_meta("http.route", routed.route);
+      }
       root.set_meta("http.url", target);
-      if (!routed.route.empty()) root.set_meta("http.route", routed.route);
       root.set_meta("http.status_code", status);
       if (ex.status >= 500) root.error = 1;
       root.finish(telemetry::unix_ns_at(end));
@@ -160,7 +164,8 @@ class Gateway final : public server::Handler {
   // What routing decided, for the observability wrapper.
   struct Routed {
     std::uint32_t route_id = telemetry::MetricsShard::kUnmatched;
-    std::string_view route;       // gin form (owned by the config); empty when unmatched
+    std::string_view route;  // gin form (owned by the config); empty when unmatched
+    const Endpoint* endpoint = nullptr;
     bool skip_telemetry = false;  // /__health, like KrakenD's default skip_paths
   };
 
@@ -248,6 +253,7 @@ class Gateway final : public server::Handler {
     const Endpoint& endpoint = endpoints_[static_cast<std::size_t>(m.handler)];
     routed.route_id = endpoint.route_id;
     routed.route = endpoint.config->route;
+    routed.endpoint = &endpoint;
     co_return co_await endpoint.handle(ex, m, state, scope);
   }
 
@@ -260,6 +266,14 @@ class Gateway final : public server::Handler {
     ep.krakend_header = krakend_header_;
     ep.user_agent = user_agent;
     ep.noop = e.output_encoding == "no-op";
+    {
+      telemetry::TagList<std::string_view> tags;
+      tags.add("span.kind", "server");
+      tags.add("http.method", e.method);
+      tags.add("http.route", e.route);
+      ep.span_tags = tags.encoded();
+      ep.span_tag_count = static_cast<std::uint32_t>(tags.size());
+    }
     const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(e.cache_ttl).count();
     // Lura: any non-zero cache_ttl enables the header, with its whole seconds (500ms -> max-age=0).
     if (e.cache_ttl.count() != 0)
@@ -273,6 +287,11 @@ class Gateway final : public server::Handler {
       r.backend_query = QueryFilter::from(b.input_query_strings);
       r.method = b.method;
       r.span_resource = r.method + ' ' + r.url.normalized;
+      telemetry::TagList<std::string_view> tags;
+      tags.add("span.kind", "client");
+      tags.add("http.method", r.method);
+      r.span_tags = tags.encoded();
+      r.span_tag_count = static_cast<std::uint32_t>(tags.size());
       r.decodes_body = b.encoding != "no-op";
       for (const auto& h : b.hosts) {
         r.authorities.push_back(h.authority());

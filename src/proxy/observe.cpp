@@ -48,8 +48,8 @@ void BackendObservation::finish(unsigned status, bool error, bool timed_out, boo
   }
   if (scope_.trace) {
     telemetry::Span& s = scope_.trace->spans[span_];
-    s.set_meta("span.kind", "client");
-    s.set_meta("http.method", endpoint_.backends[backend_].method);
+    const BackendRoute& route = endpoint_.backends[backend_];
+    s.meta.add_encoded(route.span_tags, route.span_tag_count);  // span.kind, http.method
     const std::size_t path_start = head.find(' ') + 1;
     const std::string_view path = head.substr(path_start, head.find(' ', path_start) - path_start);
     s.set_meta_joined("http.url", {"http://", authority, path});

@@ -63,6 +63,11 @@ class TagList {
     count_ = 0;
   }
   void add(std::string_view key, V value);
+  // Entries another TagList encoded (constant tags prepared once per route), appended in one copy.
+  void add_encoded(std::string_view entries, std::uint32_t count) {
+    bytes_.append(entries.size(), [&](detail::CharCursor& c) { c.put(entries); });
+    count_ += count;
+  }
   // A string value given in pieces (a URL from its parts), written without joining them first.
   void add_joined(std::string_view key, std::initializer_list<std::string_view> value_parts);
   std::string_view encoded() const { return bytes_.view(); }  // the map's entries, no header

@@ -144,6 +144,10 @@ class DatadogTraces(unittest.TestCase):
         self.assertEqual(server["meta"].get("http.url"), f"/e/{rid}")
         self.assertEqual(server["meta"].get("http.status_code"), "200")
         self.assertEqual(server["resource"], "GET /e/:id")
+        for span, kind in ((server, "server"), (backend, "client")):
+            self.assertEqual(span["meta"].get("span.kind"), kind, span["meta"])
+            self.assertEqual(span["meta"].get("http.method"), "GET", span["meta"])
+        self.assertEqual(server["meta"].get("http.route"), "/e/:id", server["meta"])
         self.assertEqual(server["metrics"].get("_sampling_priority_v1"), 1.0, server["metrics"])
         self.assertEqual(backend["meta"].get("http.status_code"), "200")
         self.assertEqual(backend["meta"].get("http.url"), f"http://127.0.0.1:{self.backend_port}/echo/{rid}")

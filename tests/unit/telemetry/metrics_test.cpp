@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "metrics_test_util.h"
+#include "telemetry/metrics_internal.h"  // HistoN, for the bucket rule
 
 namespace gw::telemetry {
 namespace {
@@ -107,6 +108,21 @@ TEST(Metrics, FamiliesAndLabelNamesMatchFixture) {
                                                   "go_memstats_stack_sys_bytes",
                                                   "go_memstats_sys_bytes"};
   EXPECT_EQ(missing, expected_missing);
+}
+
+TEST(Metrics, BucketsAreInclusiveUpperBounds) {
+  // Prometheus `le`: a value equal to a bound counts in that bucket; above the last, in +Inf.
+  detail::TimeHisto h;
+  for (double v : {0.0, 0.01, 0.0100001, 0.1, 9.99, 10.0, 10.5, -1.0}) h.observe(v, kTimeBuckets.data());
+  auto at = [&](std::size_t i) { return h.buckets[i].load(); };
+  EXPECT_EQ(at(0), 3u);   // 0, 0.01, -1
+  EXPECT_EQ(at(1), 1u);   // 0.0100001
+  EXPECT_EQ(at(4), 1u);   // 0.1 (le 0.1)
+  EXPECT_EQ(at(19), 2u);  // 9.99 and 10 (le 10)
+  EXPECT_EQ(at(20), 1u);  // 10.5: +Inf
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i <= kTimeBuckets.size(); ++i) total += at(i);
+  EXPECT_EQ(total, 8u);
 }
 
 TEST(Metrics, BucketBoundariesMatchFixture) {

@@ -304,6 +304,21 @@ TEST(Tracer, SampleRateZeroRejectsButStillSends) {
   EXPECT_EQ(metric(exp->traces[0][0], "_dd.rule_psr"), 0);
 }
 
+TEST(TagList, EncodedEntriesAppendInOneCopy) {
+  TagList<std::string_view> constant;
+  constant.add("span.kind", "client");
+  constant.add("http.method", "GET");
+  TagList<std::string_view> tags;
+  tags.add("a", "1");
+  tags.add_encoded(constant.encoded(), static_cast<std::uint32_t>(constant.size()));
+  tags.add("b", "2");
+  std::vector<std::pair<std::string, std::string>> seen;
+  for (auto [k, v] : tags) seen.emplace_back(k, v);
+  EXPECT_EQ(seen, (std::vector<std::pair<std::string, std::string>>{
+                      {"a", "1"}, {"span.kind", "client"}, {"http.method", "GET"}, {"b", "2"}}));
+  EXPECT_EQ(tags.size(), 4u);
+}
+
 TEST(RateLimiter, TokenBucketAndEffectiveRate) {
   using namespace std::chrono_literals;
   const auto t0 = RateLimiter::Clock::now();

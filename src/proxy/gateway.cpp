@@ -109,8 +109,8 @@ class Gateway final : public server::Handler {
     if (options_.tracer && options_.tracer->enabled()) {
       scope.tracer = options_.tracer.get();
       scope.trace = &trace;
-      trace = scope.tracer->start_trace(
-          telemetry::extract(scope.tracer->config().propagation, propagation_headers(ex.request)),
+      scope.tracer->start_trace_into(
+          trace, telemetry::extract(scope.tracer->config().propagation, propagation_headers(ex.request)),
           "api-gateway.request", "", "web", telemetry::unix_ns_at(ex.start));
     }
     Routed routed;

@@ -270,9 +270,15 @@ Span& SpanList::add() {
   return s;
 }
 
-Trace Tracer::start_trace(TraceContext parent_context, std::string_view name, std::string_view resource,
+Trace Tracer::start_trace(TraceContext parent, std::string_view name, std::string_view resource,
                           std::string_view type, std::int64_t start_ns) const {
   Trace t;
+  start_trace_into(t, std::move(parent), name, resource, type, start_ns);
+  return t;
+}
+
+void Tracer::start_trace_into(Trace& t, TraceContext parent_context, std::string_view name,
+                              std::string_view resource, std::string_view type, std::int64_t start_ns) const {
   t.inherited = std::move(parent_context);
   const TraceContext& parent = t.inherited;
   t.spans = take_list();
@@ -305,7 +311,7 @@ Trace Tracer::start_trace(TraceContext parent_context, std::string_view name, st
     t.rate = rate;
     // Datadog's deterministic sampler: keep when id * knuth_factor falls under rate * 2^64.
     bool keep = rate < 0 || static_cast<long double>(s.trace_id_low * 1111111111111111111ull) <
-                                      static_cast<long double>(rate) * 18446744073709551616.0L;
+                                static_cast<long double>(rate) * 18446744073709551616.0L;
     if (keep && t.mechanism == 3) {  // a rule kept it: the limiter has the last word (USER_DROP past it)
       const RateLimiter::Result limit = limiter_->allow(RateLimiter::Clock::now());
       keep = limit.allowed;
@@ -323,7 +329,6 @@ Trace Tracer::start_trace(TraceContext parent_context, std::string_view name, st
         dm->second = "-" + std::to_string(t.mechanism);
     }
   }
-  return t;
 }
 
 std::size_t Tracer::start_span(Trace& t, std::size_t parent, std::string_view name, std::string_view resource,

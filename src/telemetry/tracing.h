@@ -301,6 +301,9 @@ class Tracer {
   // Local root (server) span, continuing `parent` when it is valid.
   Trace start_trace(TraceContext parent, std::string_view name, std::string_view resource,
                     std::string_view type, std::int64_t start_ns) const;
+  // The same, into a fresh Trace that already lives where it is used (no Trace moved per request).
+  void start_trace_into(Trace& t, TraceContext parent, std::string_view name, std::string_view resource,
+                        std::string_view type, std::int64_t start_ns) const;
   // Child of trace.spans[parent]; returns its index (indices stay valid as the vector grows).
   std::size_t start_span(Trace& trace, std::size_t parent, std::string_view name, std::string_view resource,
                          std::string_view type, std::int64_t start_ns) const;

@@ -18,7 +18,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
 #include <cstdlib>
 #include <ctime>
 #include <list>
@@ -28,6 +27,7 @@
 #include <thread>
 #include <utility>
 
+#include "httpio/httpio.h"
 #include "server/request_guard.h"
 
 namespace gw::server {
@@ -343,10 +343,13 @@ asio::awaitable<void> Server::Impl::session(Worker& worker, WorkerState& state, 
         co_await asio::async_write(stream, asio::buffer(kContinue), use_tuple);
       }
       watch.arm(worker.deadlines, stream.socket(), Clock::now() + limits.read_timeout);
-      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, use_tuple);
+      // httpio, not Beast's composed read: a chunked trailer field of 64 KiB used to abort the gateway.
+      const auto bec = co_await httpio::read(stream, buffer, parser);
       if (bec) {
         if (bec == http::error::body_limit)
           co_await reject(worker, stream, watch, 413);
+        else if (bec == http::error::header_limit)
+          co_await reject(worker, stream, watch, 431);
         else if (!quiet_error(bec) && bec != http::error::partial_message)
           co_await reject(worker, stream, watch, 400);
         break;

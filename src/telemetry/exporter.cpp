@@ -13,6 +13,7 @@
 #include <optional>
 #include <thread>
 
+#include "httpio/httpio.h"
 #include "telemetry/encoding.h"
 #include "telemetry/tracing.h"
 
@@ -136,8 +137,8 @@ class AgentClient {
     if (wec) co_return;
     http::response_parser<http::string_body> parser;
     parser.body_limit(1 << 20);
-    auto [rec, n] = co_await http::async_read(sock, buf_, parser, asio::as_tuple(asio::use_awaitable));
-    a.response_started = n > 0 || parser.got_some();
+    const auto rec = co_await httpio::read(sock, buf_, parser);  // httpio: a field of 64 KiB is an error
+    a.response_started = parser.got_some() || buf_.size() > 0;
     if (rec) co_return;
     a.result.status = static_cast<int>(parser.get().result_int());
     a.result.body = std::move(parser.get().body());

@@ -4,6 +4,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "httpio/httpio.h"
+
 namespace gw::telemetry {
 
 namespace asio = boost::asio;
@@ -26,8 +28,8 @@ asio::awaitable<void> serve(beast::tcp_stream stream, std::shared_ptr<MetricsSer
     stream.expires_after(std::chrono::seconds(30));
     http::request_parser<http::empty_body> parser;
     parser.header_limit(16 * 1024);
-    auto [ec, _] = co_await http::async_read(stream, buf, parser, asio::as_tuple(asio::use_awaitable));
-    if (ec) break;
+    // httpio: a scraper (anyone who reaches the port) must not abort the process with a 64 KiB field.
+    if (co_await httpio::read(stream, buf, parser)) break;
     const auto& req = parser.get();
     std::string_view target = req.target();
     target = target.substr(0, target.find('?'));

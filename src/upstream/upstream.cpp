@@ -8,8 +8,9 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/read_size.hpp>
 #include <cerrno>
+
+#include "httpio/httpio.h"
 
 namespace gw::upstream {
 
@@ -23,37 +24,6 @@ bool stale_connection_error(const error_code& ec) {
 }
 constexpr std::size_t kReadSlack = 65536;  // one read beyond a maximal head
 
-// Beast's http::async_read_some as a coroutine: parse what is buffered, read more while the parser
-// needs it. Parsing here rather than inside Beast's composed read matters: Beast's fields store 16-bit
-// sizes and throw std::length_error for a field of 64 KiB or more, and thrown from a completion
-// handler that escapes io_context::run and terminates the gateway (one backend header could do it).
-// Here it is caught and becomes header_limit.
-asio::awaitable<error_code> parse_some(Connection& c, ResponseParser& parser) {
-  for (bool buffered = c.buffer.size() != 0;; buffered = true) {
-    if (buffered) {
-      error_code ec;
-      std::size_t used = 0;
-      try {
-        used = parser.put(c.buffer.data(), ec);
-      } catch (const std::length_error&) {
-        co_return http::error::header_limit;
-      }
-      c.buffer.consume(used);
-      if (ec != http::error::need_more) co_return ec;
-    }
-    const std::size_t size = beast::read_size(c.buffer, 65536);
-    if (size == 0) co_return http::error::buffer_overflow;
-    auto [ec, n] = co_await c.stream.async_read_some(c.buffer.prepare(size), use_tuple);
-    c.buffer.commit(n);
-    if (ec == asio::error::eof) {
-      if (!parser.got_some()) co_return http::error::end_of_stream;
-      error_code eof;
-      parser.put_eof(eof);  // a body delimited by the connection's end is complete now
-      co_return eof;
-    }
-    if (ec) co_return ec;
-  }
-}
 }  // namespace
 
 error_code check_response_head(unsigned status) {
@@ -179,7 +149,9 @@ asio::awaitable<error_code> Client::send(const Target& target, std::string_view 
     // them, or the gateway would relay a 1xx as final and the real response would poison the pool.
     for (int interim = 0; !rec; ++interim) {
       error_code ec;
-      while (!ec && !parser->is_header_done()) ec = co_await parse_some(*conn, *parser);
+      // httpio, not Beast's composed read: a field of 64 KiB must fail this call, not abort the gateway.
+      while (!ec && !parser->is_header_done())
+        ec = co_await httpio::read_some(conn->stream, conn->buffer, *parser);
       rec = timed(*conn, ec);
       const unsigned status = parser->get().result_int();
       if (rec || status < 100 || status >= 200 || status == 101) break;
@@ -211,7 +183,7 @@ asio::awaitable<std::pair<error_code, std::size_t>> Client::read_body_chunk(Exch
   while (!ex.parser->is_done()) {
     body.data = data;
     body.size = size;
-    error_code ec = timed(conn, co_await parse_some(conn, *ex.parser));
+    error_code ec = timed(conn, co_await httpio::read_some(conn.stream, conn.buffer, *ex.parser));
     if (ec == http::error::need_buffer) ec = {};
     const std::size_t got = size - body.size;
     if (ec) co_return std::pair{ec, got};

@@ -44,6 +44,21 @@ TEST(MetricsServer, ServesMetricsAnd404) {
   EXPECT_NE(res.body().find("http_server_duration_bucket{"), std::string::npos);
   EXPECT_EQ(get(server->port(), "/other").result(), http::status::not_found);
 
+  {  // A 64 KiB trailer field (Beast's fields throw for it) ends that connection, not the process.
+    boost::asio::io_context client;
+    boost::asio::ip::tcp::socket s(client);
+    s.connect({boost::asio::ip::make_address("127.0.0.1"), server->port()});
+    boost::asio::write(
+        s, boost::asio::buffer("GET /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                               "0\r\nX-T: " +
+                               std::string(70000, 'a') + "\r\n\r\n"));
+    char byte;
+    boost::system::error_code read_ec;
+    s.read_some(boost::asio::buffer(&byte, 1), read_ec);  // the server closes without an answer
+    EXPECT_TRUE(read_ec);
+  }
+  EXPECT_EQ(get(server->port(), "/metrics").result(), http::status::ok) << "still serving";
+
   // A second server on the same port fails cleanly.
   boost::system::error_code ec2;
   EXPECT_FALSE(MetricsServer::start(ioc, "127.0.0.1", server->port(), m, ec2));

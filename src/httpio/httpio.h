@@ -1,0 +1,61 @@
+// Reading HTTP/1.1 messages with Beast's parsers from coroutines. Beast's own composed reads run the
+// parser inside a completion handler, where an exception escapes io_context::run and terminates the
+// process; and Beast's fields throw std::length_error for a field (header or chunked trailer) of
+// 64 KiB or more, because they store 16-bit sizes. So any peer could abort the gateway with one long
+// field. Here the parser runs in the coroutine, and that exception becomes http::error::header_limit.
+#pragma once
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/read_size.hpp>
+#include <boost/beast/http/error.hpp>
+#include <stdexcept>
+
+namespace gw::httpio {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using error_code = boost::system::error_code;
+
+// Beast's http::async_read_some: parses what is buffered, reading more while the parser needs it.
+// Returns when the parser made progress it can report (header done, body bytes, message done) or
+// on error. A connection that ends mid-message completes a close-delimited body (put_eof).
+template <class Stream, class DynamicBuffer, class Parser>
+asio::awaitable<error_code> read_some(Stream& stream, DynamicBuffer& buffer, Parser& parser) {
+  for (bool buffered = buffer.size() != 0;; buffered = true) {
+    if (buffered) {
+      error_code ec;
+      std::size_t used = 0;
+      try {
+        used = parser.put(buffer.data(), ec);
+      } catch (const std::length_error&) {
+        co_return http::error::header_limit;
+      }
+      buffer.consume(used);
+      if (ec != http::error::need_more) co_return ec;
+    }
+    const std::size_t size = boost::beast::read_size(buffer, 65536);
+    if (size == 0) co_return http::error::buffer_overflow;
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(size), asio::as_tuple(asio::use_awaitable));
+    buffer.commit(n);
+    if (ec == asio::error::eof) {
+      if (!parser.got_some()) co_return http::error::end_of_stream;
+      error_code eof;
+      parser.put_eof(eof);
+      co_return eof;
+    }
+    if (ec) co_return ec;
+  }
+}
+
+// Beast's http::async_read: the whole message (with a string body, say).
+template <class Stream, class DynamicBuffer, class Parser>
+asio::awaitable<error_code> read(Stream& stream, DynamicBuffer& buffer, Parser& parser) {
+  error_code ec;
+  while (!ec && !parser.is_done()) ec = co_await read_some(stream, buffer, parser);
+  co_return ec;
+}
+
+}  // namespace gw::httpio

@@ -92,10 +92,13 @@ std::optional<TraceContext> extract_w3c(const PropagationHeaders& h) {
   std::optional<int> dd_priority;
   c.datadog_parent_id = "0000000000000000";
   std::string other;
+  int others = 0;
   split(h.tracestate, ',', [&](std::string_view member) {
     member = trim(member);
     if (member.empty()) return;
     if (member.substr(0, 3) != "dd=") {
+      // W3C: at most 32 list-members, and ours goes first: keep the first 31 of the others.
+      if (++others > 31) return;
       if (!other.empty()) other += ',';
       other += member;
       return;

@@ -56,6 +56,19 @@ TEST(Propagation, ExtractsW3C) {
   EXPECT_FALSE(extract(PropagationConfig{}, h).valid());
 }
 
+TEST(Propagation, TracestateKeepsAtMost31OtherMembers) {
+  // W3C allows 32 list-members; the dd member is written first, so 31 others fit.
+  PropagationHeaders h;
+  h.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  std::string state = "dd=s:1";
+  for (int i = 0; i < 35; ++i) state += ",v" + std::to_string(i) + "=x";
+  h.tracestate = state;
+  const std::string other = extract(PropagationConfig{}, h).tracestate_other;
+  EXPECT_EQ(std::count(other.begin(), other.end(), '='), 31) << other;
+  EXPECT_EQ(other.substr(0, 9), "v0=x,v1=x");
+  EXPECT_EQ(other.substr(other.size() - 5), "v30=x");
+}
+
 TEST(Propagation, DatadogFirstThenW3CMergeOfSameTrace) {
   PropagationHeaders h;
   const std::string dd_trace_id = std::to_string(0xa3ce929d0e0e4736ull);

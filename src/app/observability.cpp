@@ -64,6 +64,8 @@ Observability::Observability(const config::Service& service, unsigned workers, c
     mc.server_static_attributes = attributes(path(otel, {"layers", "global", "metrics_static_attributes"}));
     mc.proxy_static_attributes = attributes(path(otel, {"layers", "proxy", "static_attributes"}));
     const auto backend_attrs = attributes(path(otel, {"layers", "backend", "metrics", "static_attributes"}));
+    mc.detailed_connection =
+        bool_field(path(otel, {"layers", "backend", "metrics"}), "detailed_connection", false);
     bool process_metrics = false, go_metrics = false;
     for (const auto& exporter : list->as_array()) {
       if (bool_field(&exporter, "disable_metrics", false)) continue;

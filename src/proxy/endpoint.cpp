@@ -55,6 +55,7 @@ asio::awaitable<void> call_backend(const Endpoint& ep, std::size_t index, const 
   auto ec =
       co_await send_following_redirects(w, b.targets[host], b.authorities[host], head, ctx.request.body(),
                                         deadline, up, b.method == "HEAD", b.config->send_body_on_redirect);
+  observe.connection_timings(up);
   if (ec) {
     out.error = transport_error(b, host, ec);
     observe.describe_error(error_type(ec), out.error);

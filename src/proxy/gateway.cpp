@@ -95,6 +95,7 @@ class Gateway final : public server::Handler {
     upstream::Options o;
     o.max_idle_per_host = service_->max_idle_connections_per_host;
     o.idle_timeout = service_->idle_connection_timeout;
+    o.connection_timings = options_.metrics && options_.metrics->config().detailed_connection;
     auto state = std::make_shared<WorkerState>(worker.io.get_executor(), o);
     state->lane = worker.index;
     if (options_.metrics) state->metrics = &options_.metrics->shard(worker.index);

@@ -58,6 +58,7 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
   auto ec =
       co_await send_following_redirects(w, b.targets[host], b.authorities[host], head, ex.request.body(),
                                         deadline, up, head_request, b.config->send_body_on_redirect);
+  observe.connection_timings(up);
   if (ec) {
     const std::string message = transport_error(b, host, ec);
     observe.describe_error(error_type(ec), message);

@@ -42,7 +42,7 @@ void BackendObservation::finish(unsigned status, bool error, bool timed_out, boo
         status ? telemetry::ClientOutcome::ok
                : (timed_out ? telemetry::ClientOutcome::timedout : telemetry::ClientOutcome::failed);
     m->client(endpoint_.route_id, b, static_cast<int>(status), secs, outcome, request_bytes,
-              response_content_length, endpoint_.backends[backend_].method == "HEAD");
+              response_content_length, endpoint_.backends[backend_].method == "HEAD", timings_);
     if (status) m->read(endpoint_.route_id, b, body_bytes, secs);
     m->backend(endpoint_.route_id, b, secs, error, false, complete);
   }

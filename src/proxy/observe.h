@@ -27,6 +27,11 @@ class BackendObservation {
   // Why the call failed, for the span's error.type and error.message (Datadog's error tracking).
   // Call before finish(); `message` is copied (only when tracing).
   void describe_error(std::string_view type, std::string_view message);
+  // Connection timings the client measured for this call (detailed_connection); call before finish().
+  void connection_timings(const upstream::Exchange& up) {
+    timings_.get_conn = up.get_conn_seconds;
+    timings_.dns = up.dns_seconds;
+  }
 
  private:
   const Endpoint& endpoint_;
@@ -38,6 +43,7 @@ class BackendObservation {
   std::chrono::steady_clock::time_point start_;
   std::string_view error_type_;
   std::string error_message_;
+  telemetry::ClientTimings timings_;
 };
 
 // The proxy stage around the whole pipeline of one endpoint.

@@ -46,6 +46,8 @@ struct MetricsConfig {
   bool go_metrics = true;               // our honest go_* aliases, see process_stats.cpp
   Attributes server_static_attributes;  // layers.global.metrics_static_attributes
   Attributes proxy_static_attributes;   // layers.proxy.static_attributes
+  // layers.backend.metrics.detailed_connection: http_client_request_{dns,get_conn}_duration.
+  bool detailed_connection = false;
   std::vector<RouteDesc> routes;
   unsigned workers = 1;
 };

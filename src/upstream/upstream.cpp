@@ -85,7 +85,7 @@ std::unique_ptr<Connection> Client::take_idle(const std::string& key) {
 }
 
 asio::awaitable<std::pair<error_code, asio::ip::tcp::resolver::results_type>> Client::resolve(
-    const Target& target) {
+    const Target& target, double& dns_seconds) {
   const std::string& key = target.key;
   const auto now = Clock::now();
   if (auto it = dns_.find(key); it != dns_.end() && it->second.expires > now)
@@ -98,14 +98,16 @@ asio::awaitable<std::pair<error_code, asio::ip::tcp::resolver::results_type>> Cl
     dns_[key] = {results, Clock::time_point::max()};
     co_return std::pair{error_code{}, results};
   }
+  const auto resolve_start = Clock::now();
   auto [rec, results] = co_await resolver_.async_resolve(target.host, std::to_string(target.port), use_tuple);
+  dns_seconds = std::chrono::duration<double>(Clock::now() - resolve_start).count();
   if (!rec) dns_[key] = {results, now + options_.dns_ttl};
   co_return std::pair{rec, results};
 }
 
 asio::awaitable<std::pair<error_code, std::unique_ptr<Connection>>> Client::connect(
-    const Target& target, const std::string& key, Clock::time_point deadline) {
-  auto [ec, results] = co_await resolve(target);
+    const Target& target, const std::string& key, Clock::time_point deadline, double& dns_seconds) {
+  auto [ec, results] = co_await resolve(target, dns_seconds);
   if (ec) co_return std::pair{ec, nullptr};
   auto conn = std::make_unique<Connection>(executor_, options_.max_response_header_bytes + kReadSlack);
   conn->pool_key = key;
@@ -123,12 +125,17 @@ asio::awaitable<error_code> Client::send(const Target& target, std::string_view 
                                          bool head_request) {
   const std::string& key = target.key;
   for (int attempt = 0; attempt < 2; ++attempt) {
+    const auto get_conn_start = options_.connection_timings ? Clock::now() : Clock::time_point{};
     std::unique_ptr<Connection> conn = take_idle(key);
     if (!conn) {
-      auto [ec, fresh] = co_await connect(target, key, deadline);
+      double dns_seconds = -1;
+      auto [ec, fresh] = co_await connect(target, key, deadline, dns_seconds);
+      if (options_.connection_timings) out.dns_seconds = dns_seconds;
       if (ec) co_return ec;
       conn = std::move(fresh);
     }
+    if (options_.connection_timings)
+      out.get_conn_seconds = std::chrono::duration<double>(Clock::now() - get_conn_start).count();
     conn->deadline.arm(deadlines_, conn->stream.socket(), deadline);
     std::array<asio::const_buffer, 2> buffers{asio::buffer(request_head), asio::buffer(body)};
     auto [wec0, written] = co_await asio::async_write(conn->stream, buffers, use_tuple);

@@ -35,6 +35,8 @@ struct Options {
   std::chrono::nanoseconds idle_timeout = std::chrono::seconds(90);
   std::chrono::seconds dns_ttl{30};
   std::size_t max_response_header_bytes = 1 << 20;
+  // Measure Exchange::get_conn_seconds / dns_seconds (krakend-otel's detailed_connection metrics).
+  bool connection_timings = false;
 };
 
 struct Target {
@@ -82,6 +84,11 @@ class Exchange {
   Exchange& operator=(const Exchange&) = delete;
   std::unique_ptr<Connection> connection;
   std::optional<ResponseParser> parser;
+  // With Options::connection_timings, as Go's httptrace reports them: the time to get a connection
+  // (from the pool or a new dial, DNS included) and the time resolving a name; < 0: not measured or
+  // did not happen (a pooled connection needs no DNS, an IP literal is never resolved).
+  double get_conn_seconds = -1;
+  double dns_seconds = -1;
   // Starts a fresh parser whose header fields live in this exchange's arena.
   ResponseParser& new_parser() {
     parser.reset();
@@ -140,10 +147,13 @@ class Client {
   static bool idle_socket_clean(int fd);
 
  private:
+  // dns_seconds: set to the time spent resolving, when a name was resolved.
   asio::awaitable<std::pair<error_code, std::unique_ptr<Connection>>> connect(const Target& target,
                                                                               const std::string& key,
-                                                                              Clock::time_point deadline);
-  asio::awaitable<std::pair<error_code, asio::ip::tcp::resolver::results_type>> resolve(const Target& target);
+                                                                              Clock::time_point deadline,
+                                                                              double& dns_seconds);
+  asio::awaitable<std::pair<error_code, asio::ip::tcp::resolver::results_type>> resolve(const Target& target,
+                                                                                        double& dns_seconds);
   std::unique_ptr<Connection> take_idle(const std::string& key);
 
   struct DnsEntry {

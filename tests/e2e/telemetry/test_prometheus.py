@@ -53,6 +53,7 @@ class PrometheusEndToEnd(unittest.TestCase):
                 "telemetry/opentelemetry": {
                     "service_name": "gw-e2e", "service_version": "9.9.9",
                     "exporters": {"prometheus": [{"name": "local", "port": cls.metrics_port}]},
+                    "layers": {"backend": {"metrics": {"detailed_connection": True}}},
                 },
                 "telemetry/logging": {"level": "INFO", "stdout": True},
             },
@@ -195,6 +196,15 @@ class PrometheusEndToEnd(unittest.TestCase):
         self.assertIn(("/fail", "500"), codes)
         self.assertIn(("/dead", "0"), codes)  # no response: KrakenD records status "0"
         self.assertEqual({x["http_route"] for x in s if x["krakend_endpoint_route"] == "/e/:id"}, {"/echo/:id"})
+
+    def test_http_client_get_conn_duration_count(self):
+        # detailed_connection: the time to get a connection, per backend call that got one (not /dead).
+        s = self.labelsets("http_client_request_get_conn_duration_count")
+        routes = {x["krakend_endpoint_route"] for x in s}
+        self.assertIn("/e/:id", routes)
+        self.assertNotIn("/dead", routes)
+        # Backends on IP literals are never resolved: no DNS series.
+        self.assertEqual(self.series("http_client_request_dns_duration_count"), [])
 
     def test_promtool_accepts_raw_metrics(self):
         r = subprocess.run([PROMTOOL, "check", "metrics"], input=self.raw_metrics, capture_output=True, timeout=30)

@@ -130,6 +130,40 @@ TEST(UpstreamClient, PoolsAFinishedKeepAliveConnection) {
       });
 }
 
+TEST(UpstreamClient, MeasuresTheTimeToGetAConnectionWhenAsked) {
+  Options timed;
+  timed.connection_timings = true;
+  for (bool measure : {false, true}) {
+    run(
+        [](tcp::socket& s, int) -> asio::awaitable<void> {
+          std::string buf;
+          for (int i = 0; i < 2; ++i) {
+            co_await read_head(s, buf);
+            co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+          }
+          co_await hold(s);
+        },
+        [measure](Client& c, FakeBackend& b) -> asio::awaitable<void> {
+          for (int i = 0; i < 2; ++i) {  // a dial, then the pooled connection
+            Exchange ex;
+            auto deadline = Clock::now() + 2s;
+            EXPECT_FALSE(co_await c.send(Target("127.0.0.1", b.port()), kRequest, {}, deadline, ex));
+            std::string body;
+            co_await c.read_body(ex, body, 1 << 10, deadline);
+            c.finish(ex);
+            if (measure) {
+              EXPECT_GE(ex.get_conn_seconds, 0) << i;
+              EXPECT_LT(ex.get_conn_seconds, 2) << i;
+            } else {
+              EXPECT_LT(ex.get_conn_seconds, 0) << i;
+            }
+            EXPECT_LT(ex.dns_seconds, 0) << "an IP literal is never resolved";
+          }
+        },
+        measure ? timed : Options{});
+  }
+}
+
 TEST(UpstreamClient, SkipsInterimResponses) {
   run(
       [](tcp::socket& s, int) -> asio::awaitable<void> {

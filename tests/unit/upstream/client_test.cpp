@@ -110,24 +110,25 @@ void run(FakeBackend::Script script, std::function<asio::awaitable<void>(Client&
   EXPECT_TRUE(finished);
 }
 
+// A backend script: two keep-alive "200 ok" answers on one connection, then waits for the close.
+asio::awaitable<void> answer_ok_twice(tcp::socket& s, int) {
+  std::string buf;
+  for (int i = 0; i < 2; ++i) {
+    co_await read_head(s, buf);
+    co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  }
+  co_await hold(s);
+}
+
 TEST(UpstreamClient, PoolsAFinishedKeepAliveConnection) {
-  run(
-      [](tcp::socket& s, int) -> asio::awaitable<void> {
-        std::string buf;
-        for (int i = 0; i < 2; ++i) {
-          co_await read_head(s, buf);
-          co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-        }
-        co_await hold(s);
-      },
-      [](Client& c, FakeBackend& b) -> asio::awaitable<void> {
-        auto r = co_await fetch(c, b.port());
-        EXPECT_EQ(r.data, "ok");
-        EXPECT_EQ(c.idle_connections(), 1u);
-        auto again = co_await fetch(c, b.port());
-        EXPECT_EQ(again.data, "ok");
-        EXPECT_EQ(b.connections, 1);
-      });
+  run(answer_ok_twice, [](Client& c, FakeBackend& b) -> asio::awaitable<void> {
+    auto r = co_await fetch(c, b.port());
+    EXPECT_EQ(r.data, "ok");
+    EXPECT_EQ(c.idle_connections(), 1u);
+    auto again = co_await fetch(c, b.port());
+    EXPECT_EQ(again.data, "ok");
+    EXPECT_EQ(b.connections, 1);
+  });
 }
 
 TEST(UpstreamClient, MeasuresTheTimeToGetAConnectionWhenAsked) {
@@ -135,14 +136,7 @@ TEST(UpstreamClient, MeasuresTheTimeToGetAConnectionWhenAsked) {
   timed.connection_timings = true;
   for (bool measure : {false, true}) {
     run(
-        [](tcp::socket& s, int) -> asio::awaitable<void> {
-          std::string buf;
-          for (int i = 0; i < 2; ++i) {
-            co_await read_head(s, buf);
-            co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-          }
-          co_await hold(s);
-        },
+        answer_ok_twice,
         [measure](Client& c, FakeBackend& b) -> asio::awaitable<void> {
           for (int i = 0; i < 2; ++i) {  // a dial, then the pooled connection
             Exchange ex;

@@ -43,21 +43,22 @@ std::string_view otlp_first_piece(std::string_view piece);
 // Copies n bytes to dst. Most copies here are short (keys, tag values, ids, a path): up to 16 bytes
 // they are two overlapping loads and stores inline, instead of a call into the library memcpy, whose
 // call and size dispatch cost more than the copy itself.
+// n in [sizeof(Word), 2 * sizeof(Word)]: the first and the last Word overlap to cover every byte.
+template <class Word>
+[[gnu::always_inline]] inline void copy_two_words(char* dst, const char* src, std::size_t n) {
+  Word a, b;
+  std::memcpy(&a, src, sizeof a);
+  std::memcpy(&b, src + n - sizeof b, sizeof b);
+  std::memcpy(dst, &a, sizeof a);
+  std::memcpy(dst + n - sizeof b, &b, sizeof b);
+}
 [[gnu::always_inline]] inline void copy_bytes(char* dst, const char* src, std::size_t n) {
   if (n > 16) {
     std::memcpy(dst, src, n);
   } else if (n >= 8) {
-    std::uint64_t a, b;
-    std::memcpy(&a, src, 8);
-    std::memcpy(&b, src + n - 8, 8);
-    std::memcpy(dst, &a, 8);
-    std::memcpy(dst + n - 8, &b, 8);
+    copy_two_words<std::uint64_t>(dst, src, n);
   } else if (n >= 4) {
-    std::uint32_t a, b;
-    std::memcpy(&a, src, 4);
-    std::memcpy(&b, src + n - 4, 4);
-    std::memcpy(dst, &a, 4);
-    std::memcpy(dst + n - 4, &b, 4);
+    copy_two_words<std::uint32_t>(dst, src, n);
   } else if (n) {  // 1 to 3 bytes: first, middle and last cover them all
     const char a = src[0], b = src[n / 2], c = src[n - 1];
     dst[0] = a;

@@ -65,7 +65,7 @@ class TagList {
   void add(std::string_view key, V value);
   // Entries another TagList encoded (constant tags prepared once per route), appended in one copy.
   void add_encoded(std::string_view entries, std::uint32_t count) {
-    bytes_.append(entries.size(), [&](detail::CharCursor& c) { c.put(entries); });
+    bytes_.append(entries);
     count_ += count;
   }
   // A string value given in pieces (a URL from its parts), written without joining them first.

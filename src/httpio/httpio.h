@@ -22,8 +22,13 @@ using error_code = boost::system::error_code;
 // Beast's http::async_read_some: parses what is buffered, reading more while the parser needs it.
 // Returns when the parser made progress it can report (header done, body bytes, message done) or
 // on error. A connection that ends mid-message completes a close-delimited body (put_eof).
-template <class Stream, class DynamicBuffer, class Parser>
-asio::awaitable<error_code> read_some(Stream& stream, DynamicBuffer& buffer, Parser& parser) {
+// `before_waiting_for_rest()` runs before each read once part of the message has arrived.
+struct Nothing {
+  void operator()() const {}
+};
+template <class Stream, class DynamicBuffer, class Parser, class BeforeWaitingForRest = Nothing>
+asio::awaitable<error_code> read_some(Stream& stream, DynamicBuffer& buffer, Parser& parser,
+                                      BeforeWaitingForRest before_waiting_for_rest = {}) {
   for (bool buffered = buffer.size() != 0;; buffered = true) {
     if (buffered) {
       error_code ec;
@@ -38,6 +43,7 @@ asio::awaitable<error_code> read_some(Stream& stream, DynamicBuffer& buffer, Par
     }
     const std::size_t size = boost::beast::read_size(buffer, 65536);
     if (size == 0) co_return http::error::buffer_overflow;
+    if (buffered || parser.got_some()) before_waiting_for_rest();
     auto [ec, n] = co_await stream.async_read_some(buffer.prepare(size), asio::as_tuple(asio::use_awaitable));
     buffer.commit(n);
     if (ec == asio::error::eof) {

@@ -37,6 +37,13 @@ bool Client::idle_socket_clean(int fd) {
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
+void Client::quick_ack(Connection& conn) {
+  if (conn.quick_acked) return;
+  conn.quick_acked = true;
+  int one = 1;
+  ::setsockopt(conn.stream.socket().native_handle(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+}
+
 Client::Client(asio::any_io_executor executor, Options options)
     : executor_(executor), options_(options), resolver_(executor), deadlines_(executor) {}
 
@@ -136,6 +143,7 @@ asio::awaitable<error_code> Client::send(const Target& target, std::string_view 
     }
     if (options_.connection_timings)
       out.get_conn_seconds = std::chrono::duration<double>(Clock::now() - get_conn_start).count();
+    conn->quick_acked = false;
     conn->deadline.arm(deadlines_, conn->stream.socket(), deadline);
     std::array<asio::const_buffer, 2> buffers{asio::buffer(request_head), asio::buffer(body)};
     auto [wec0, written] = co_await asio::async_write(conn->stream, buffers, use_tuple);
@@ -145,20 +153,18 @@ asio::awaitable<error_code> Client::send(const Target& target, std::string_view 
     parser->body_limit(boost::none);  // bodies are streamed or bounded by the caller
     if (head_request) parser->skip(true);
     error_code rec = wec;
-    if (!wec) {
-      // Backends that leave Nagle on (Python's http.server, many frameworks) write the head and the
-      // body separately; the body then waits for our ACK of the head, which delayed ACK holds for
-      // ~40 ms on a reused connection. Quick-ack the response instead.
-      int one = 1;
-      ::setsockopt(conn->stream.socket().native_handle(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
-    }
+    // Backends that leave Nagle on (Python's http.server, many frameworks) write the head and the
+    // body separately; the body then waits for our ACK of the head, which delayed ACK holds for
+    // ~40 ms on a reused connection. Once part of a response is in, quick-ack before waiting for
+    // the rest (a response that arrives whole, the common case, costs no syscall).
+    auto ack_before_waiting = [c = conn.get()] { quick_ack(*c); };
     // Interim 1xx responses (e.g. 100 Continue to a forwarded Expect) precede the real one: skip
     // them, or the gateway would relay a 1xx as final and the real response would poison the pool.
     for (int interim = 0; !rec; ++interim) {
       error_code ec;
       // httpio, not Beast's composed read: a field of 64 KiB must fail this call, not abort the gateway.
       while (!ec && !parser->is_header_done())
-        ec = co_await httpio::read_some(conn->stream, conn->buffer, *parser);
+        ec = co_await httpio::read_some(conn->stream, conn->buffer, *parser, ack_before_waiting);
       rec = timed(*conn, ec);
       const unsigned status = parser->get().result_int();
       if (rec || status < 100 || status >= 200 || status == 101) break;
@@ -190,7 +196,8 @@ asio::awaitable<std::pair<error_code, std::size_t>> Client::read_body_chunk(Exch
   while (!ex.parser->is_done()) {
     body.data = data;
     body.size = size;
-    error_code ec = timed(conn, co_await httpio::read_some(conn.stream, conn.buffer, *ex.parser));
+    error_code ec = timed(
+        conn, co_await httpio::read_some(conn.stream, conn.buffer, *ex.parser, [&conn] { quick_ack(conn); }));
     if (ec == http::error::need_buffer) ec = {};
     const std::size_t got = size - body.size;
     if (ec) co_return std::pair{ec, got};

@@ -62,6 +62,7 @@ class Connection {
   std::string pool_key;
   Clock::time_point idle_since{};
   bool reused = false;
+  bool quick_acked = false;  // TCP_QUICKACK set during the current exchange
   deadline::Watch deadline;  // armed from send() until the connection is pooled or dropped
 };
 
@@ -147,6 +148,8 @@ class Client {
   static bool idle_socket_clean(int fd);
 
  private:
+  // Sends the pending ACK now and stops delaying ACKs, once per exchange (see send()).
+  static void quick_ack(Connection& conn);
   // dns_seconds: set to the time spent resolving, when a name was resolved.
   asio::awaitable<std::pair<error_code, std::unique_ptr<Connection>>> connect(const Target& target,
                                                                               const std::string& key,

@@ -77,7 +77,7 @@ asio::awaitable<void> call_backend(const Endpoint& ep, std::size_t index, const 
     co_return;
   }
   // The gateway asked for gzip (Accept-Encoding, as Go's transport does): undo it before decoding.
-  // A no-op-encoded backend was not asked, and its body is never read as data anyway.
+  // (A no-op-encoded backend may have been asked too; its body is never read as data.)
   if (const auto ce = up.head().find(http::field::content_encoding);
       b.decodes_body && ce != up.head().end() && boost::beast::iequals(ce->value(), "gzip")) {
     std::string plain, gzip_error;

@@ -255,7 +255,8 @@ std::string client_ip(const server::Request& request, std::string_view peer_ip) 
 }
 
 std::string build_request_head(const ForwardContext& ctx, const BackendRoute& backend, std::size_t host_index,
-                               std::string_view path_override, std::string_view extra_headers) {
+                               std::string_view path_override, std::string_view extra_headers,
+                               bool* asked_for_gzip) {
   const auto& req = ctx.request;
   std::string head;
   head.reserve(256);
@@ -281,6 +282,7 @@ std::string build_request_head(const ForwardContext& ctx, const BackendRoute& ba
   const HeaderFilter& second = backend.backend_headers;
   auto keep = [&](std::string_view name) { return !second.active() || second.allows(name); };
   bool forwarded_user_agent = false;
+  bool forwarded_accept_encoding = false;
   for (const auto& field : req) {
     std::string_view name = field.name_string();
     if (!ctx.endpoint_headers.allows(name) || !keep(name)) continue;
@@ -290,6 +292,7 @@ std::string build_request_head(const ForwardContext& ctx, const BackendRoute& ba
         (backend.decodes_body && boost::beast::iequals(name, "accept-encoding")))
       continue;
     if (boost::beast::iequals(name, "user-agent")) forwarded_user_agent = true;
+    if (boost::beast::iequals(name, "accept-encoding")) forwarded_accept_encoding = true;
     append_header(head, name, field.value());
   }
   if (forwarded_user_agent) {
@@ -304,9 +307,11 @@ std::string build_request_head(const ForwardContext& ctx, const BackendRoute& ba
     if (host != req.end()) append_own_header(head, "X-Forwarded-Host", host->value());
   }
   // Go's transport asks for gzip (and undoes it) when the request carries no Accept-Encoding; a
-  // decoding backend never gets the client's, so it always asks. No-op backends relay bodies as they
-  // come: they get the client's Accept-Encoding when it is forwarded, and nothing otherwise.
-  if (backend.decodes_body) head += "Accept-Encoding: gzip\r\n";
+  // decoding backend never gets the client's, so it always asks. A no-op backend gets the client's
+  // when it is forwarded, and its answer is relayed as it comes.
+  const bool ask_for_gzip = backend.decodes_body || !forwarded_accept_encoding;
+  if (ask_for_gzip) head += "Accept-Encoding: gzip\r\n";
+  if (asked_for_gzip) *asked_for_gzip = ask_for_gzip;
   head.append(extra_headers);
   const auto& body = req.body();
   if (!body.empty() || method_has_body(backend.method)) {

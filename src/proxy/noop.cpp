@@ -34,7 +34,8 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
   const std::size_t host = pick_host(b, w);
   ProxyObservation proxy_observe(*this, w, scope);
   BackendObservation observe(*this, 0, w, scope, proxy_observe.span());
-  const std::string head = build_request_head(ctx, b, host, {}, observe.propagation());
+  bool asked_for_gzip = false;
+  const std::string head = build_request_head(ctx, b, host, {}, observe.propagation(), &asked_for_gzip);
   const bool head_request = b.method == "HEAD";
   const auto request_bytes = static_cast<std::int64_t>(ex.request.body().size());
   // Records the call once, however the exchange ends.
@@ -66,29 +67,34 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
     co_return co_await write_error(ex, *this, 500, message, "");
   }
 
+  const unsigned status = up.status();
+  const bool no_body = bodiless_status(status) || head_request;
+  const auto length = up.content_length();
+  // Go's transport undoes the gzip it asked for on a response with a body: the client gets the plain
+  // body, without Content-Encoding and Content-Length.
+  const auto encoding = up.head().find(http::field::content_encoding);
+  const bool unzip = asked_for_gzip && !no_body && length != 0 && encoding != up.head().end() &&
+                     boost::beast::iequals(encoding->value(), "gzip");
   std::string lines = krakend_header;
   lines += "X-Krakend-Completed: false\r\n";
   for (const auto& f : up.head()) {
     std::string_view name = f.name_string();
     if (is_hop_by_hop(name) || boost::beast::iequals(name, "content-length") ||
-        named_in_connection(up.head(), name))
+        named_in_connection(up.head(), name) || (unzip && f.name() == http::field::content_encoding))
       continue;
     lines.append(name);
     lines += ": ";
     lines.append(f.value());
     lines += "\r\n";
   }
-  const unsigned status = up.status();
   const bool client_head = ex.request.method() == http::verb::head;
-  const bool no_body = bodiless_status(status) || head_request;
   if (ex.worker.draining.load(std::memory_order_relaxed)) ex.keep_alive = false;
   ex.status = static_cast<int>(status);
   ex.deadline_after(std::chrono::seconds(60));
 
   BufferPool::Lease buffer(w.buffers);
-  const auto length = up.content_length();
   // Small bodies of known length: read them whole and answer with one write.
-  if (no_body || (length && *length <= kChunk)) {
+  if (!unzip && (no_body || (length && *length <= kChunk))) {
     std::size_t have = 0;
     while (!no_body && !up.done()) {
       auto [rec, n] =
@@ -118,9 +124,9 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
     co_return !wec;
   }
 
-  const bool chunked = !length;
+  const bool chunked = !length || unzip;
   if (chunked && ex.request.version() < 11) ex.keep_alive = false;  // HTTP/1.0: close-delimited body
-  const long long framing = length                       ? static_cast<long long>(*length)
+  const long long framing = !chunked                     ? static_cast<long long>(*length)
                             : ex.request.version() >= 11 ? server::kChunked
                                                          : server::kNoFraming;
   std::string response_head = server::response_head(ex.worker, status, lines, framing, ex.keep_alive);
@@ -128,28 +134,56 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
   if (hec) co_return false;
   if (client_head) co_return false;  // the backend body is not read: drop both connections
   const bool frame_chunks = chunked && ex.request.version() >= 11;
+  // Relays one piece of the body to the client, framed as announced.
+  auto relay = [&](const char* data, std::size_t n) -> asio::awaitable<bool> {
+    if (n == 0) co_return true;
+    ex.deadline_after(std::chrono::seconds(60));
+    boost::system::error_code wec;
+    if (frame_chunks) {
+      std::string prefix = chunk_prefix(n);
+      std::array<asio::const_buffer, 3> out{asio::buffer(prefix), asio::buffer(data, n),
+                                            asio::buffer("\r\n", 2)};
+      std::tie(wec, std::ignore) = co_await asio::async_write(ex.stream, out, use_tuple);
+    } else {
+      std::tie(wec, std::ignore) = co_await asio::async_write(ex.stream, asio::buffer(data, n), use_tuple);
+    }
+    ex.bytes_written += n;
+    co_return !wec;
+  };
+  // Headers are gone when the body fails: the only honest signal left is closing.
+  auto body_failed = [&](std::string_view type, const std::string& message) {
+    observe.describe_error(type, message);
+    finish(status, true, type == "timeout", length ? static_cast<std::int64_t>(*length) : -1);
+  };
+  std::optional<response::Gunzip> gunzip;
+  std::string plain;
+  if (unzip) gunzip.emplace();
   while (!up.done()) {
     auto [rec, n] = co_await w.client.read_body_chunk(up, buffer.data(), buffer.size(), deadline);
     if (rec) {
-      observe.describe_error(error_type(rec), transport_error(b, host, rec));
-      finish(status, true, rec == boost::beast::error::timeout,
-             length ? static_cast<std::int64_t>(*length) : -1);
-      co_return false;  // headers are gone: the only honest signal left is closing
+      body_failed(error_type(rec), transport_error(b, host, rec));
+      co_return false;
     }
-    body_bytes += n;
-    if (n == 0) continue;
-    ex.deadline_after(std::chrono::seconds(60));
-    if (frame_chunks) {
-      std::string prefix = chunk_prefix(n);
-      std::array<asio::const_buffer, 3> out{asio::buffer(prefix), asio::buffer(buffer.data(), n),
-                                            asio::buffer("\r\n", 2)};
-      auto [wec, wn] = co_await asio::async_write(ex.stream, out, use_tuple);
-      if (wec) co_return false;
-    } else {
-      auto [wec, wn] = co_await asio::async_write(ex.stream, asio::buffer(buffer.data(), n), use_tuple);
-      if (wec) co_return false;
+    if (!gunzip) {
+      body_bytes += n;
+      if (!co_await relay(buffer.data(), n)) co_return false;
+      continue;
     }
-    ex.bytes_written += n;
+    gunzip->input(std::string_view(buffer.data(), n));
+    while (!gunzip->used_up()) {
+      plain.clear();
+      std::string error;
+      if (!gunzip->read(plain, kChunk, error)) {
+        body_failed("decode", error);
+        co_return false;
+      }
+      body_bytes += plain.size();
+      if (!co_await relay(plain.data(), plain.size())) co_return false;
+    }
+  }
+  if (std::string error; gunzip && !gunzip->finish(error)) {
+    body_failed("decode", error);
+    co_return false;
   }
   w.client.finish(up);
   finish(status, false, false, length ? static_cast<std::int64_t>(*length) : -1);

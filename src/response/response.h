@@ -6,6 +6,7 @@
 // "Data" is a json::Value that is an object, or null for Go's nil map (a backend body `null`).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -72,6 +73,29 @@ bool decode(std::string_view body, const BackendShaping& shaping, json::Value& o
 // decoding): false + Go-like message ("gzip: invalid header", "unexpected EOF") on a bad stream, or
 // when the decompressed body would pass `limit` bytes (a small body can expand enormously).
 bool gunzip(std::string_view in, std::string& out, std::size_t limit, std::string& error);
+
+// The same gzip.Reader fed piece by piece, for bodies streamed to the client (no-op endpoints):
+// output comes in bounded slices, so a small piece that inflates enormously never sits in memory.
+class Gunzip {
+ public:
+  Gunzip();
+  ~Gunzip();
+  Gunzip(const Gunzip&) = delete;
+  Gunzip& operator=(const Gunzip&) = delete;
+  // The next piece of compressed input; it must stay valid until used_up(). The previous piece must be used
+  // up.
+  void input(std::string_view piece);
+  // Decompresses pending input, appending to `out` until the input is used up or `out` holds `max`
+  // bytes. false + a Go-like message on a corrupt stream.
+  bool read(std::string& out, std::size_t max, std::string& error);
+  bool used_up() const;
+  // After the last piece is used up: false ("unexpected EOF") unless the input ended where a member ended.
+  bool finish(std::string& error) const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // target -> allow|deny -> mapping -> group (flatmap, when configured, replaces allow/deny/mapping).
 void shape(json::Value& data, const BackendShaping& shaping);

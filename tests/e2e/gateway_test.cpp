@@ -34,6 +34,10 @@ const char* kConfig = R"({
     {"endpoint": "/noop-post", "method": "POST", "output_encoding": "no-op",
      "backend": [{"url_pattern": "/echo/post"}]},
     {"endpoint": "/noop-status/{code}", "output_encoding": "no-op", "backend": [{"url_pattern": "/status/{code}"}]},
+    {"endpoint": "/noop-gzip", "output_encoding": "no-op", "backend": [{"url_pattern": "/gzip?body=plain-text-body"}]},
+    {"endpoint": "/noop-gzip-forwarded", "output_encoding": "no-op", "input_headers": ["Accept-Encoding"],
+     "backend": [{"url_pattern": "/gzip?body=plain-text-body"}]},
+    {"endpoint": "/noop-badgzip", "output_encoding": "no-op", "backend": [{"url_pattern": "/badgzip"}]},
     {"endpoint": "/json/{id}", "input_headers": ["Authorization", "X-Y-Z"], "input_query_strings": ["a", "b"],
      "backend": [{"url_pattern": "/echo/items/{id}?fixed=1"}]},
     {"endpoint": "/json-all", "input_headers": ["*"], "input_query_strings": ["*"],
@@ -118,6 +122,31 @@ TEST_F(Gateway, NoOpPassesStatusHeadersAndBody) {
   EXPECT_FALSE(nc.has("content-length"));
   EXPECT_FALSE(nc.has("transfer-encoding"));
   EXPECT_EQ(get("/noop-status/200").status, 200) << "the connection after a 204 still works";
+}
+
+// Go's transport asks no-op backends for gzip too, unless the client's Accept-Encoding is forwarded,
+// and undoes a gzip answer: the client gets the plain body, without Content-Encoding/Length.
+TEST_F(Gateway, NoOpAsksForGzipAndUndoesIt) {
+  Response echo = get("/noop/abc");
+  EXPECT_NE(echo.body.find(R"("Accept-Encoding": ["gzip"])"), std::string::npos) << echo.body;
+
+  Response plain = get("/noop-gzip");
+  ASSERT_EQ(plain.status, 200) << plain.error;
+  EXPECT_EQ(plain.body, "plain-text-body");
+  EXPECT_FALSE(plain.has("content-encoding"));
+  EXPECT_FALSE(plain.has("content-length")) << "the compressed length does not describe the plain body";
+
+  Response relayed = get("/noop-gzip-forwarded", {{"Accept-Encoding", "gzip"}});
+  ASSERT_EQ(relayed.status, 200) << relayed.error;
+  EXPECT_EQ(relayed.header("content-encoding"), "gzip")
+      << "the client asked: its answer is relayed as it comes";
+  EXPECT_EQ(relayed.body.substr(0, 2), "\x1f\x8b");
+
+  // Not gzip after all: the body cannot be produced; the client sees the response cut short.
+  Response bad = get("/noop-badgzip");
+  EXPECT_EQ(bad.body.find(R"({"not":"gzip"})"), std::string::npos) << bad.body;
+  EXPECT_FALSE(bad.error.empty()) << "a chunked body without its last chunk is an error to the client";
+  EXPECT_EQ(get("/noop-gzip").body, "plain-text-body") << "the gateway keeps serving";
 }
 
 TEST_F(Gateway, NoOpForwardsRequestBody) {

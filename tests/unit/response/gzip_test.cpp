@@ -57,5 +57,46 @@ TEST(Gunzip, ABombStopsAtTheLimit) {
   EXPECT_LE(out.size(), (1u << 20) + 1);
 }
 
+// The streaming reader (no-op endpoints) decodes the same bytes however the input is split.
+TEST(Gunzip, StreamedPiecesDecodeLikeTheWholeBody) {
+  std::string big;
+  for (int i = 0; i < 20000; ++i) big += "{\"k\":" + std::to_string(i) + "},";
+  const std::string zipped = gzip(big) + gzip("tail");  // two members, split anywhere
+  for (std::size_t piece : {std::size_t{1}, std::size_t{7}, std::size_t{4096}, zipped.size()}) {
+    Gunzip g;
+    std::string out, error;
+    for (std::size_t at = 0; at < zipped.size(); at += piece) {
+      g.input(std::string_view(zipped).substr(at, piece));
+      while (!g.used_up()) {
+        std::string slice;
+        ASSERT_TRUE(g.read(slice, 1000, error)) << error;
+        EXPECT_LE(slice.size(), 1000u) << "output comes in bounded slices";
+        out += slice;
+      }
+    }
+    ASSERT_TRUE(g.finish(error)) << error;
+    EXPECT_EQ(out, big + "tail") << "piece " << piece;
+  }
+}
+
+TEST(Gunzip, StreamedErrors) {
+  const std::string whole = gzip(std::string(5000, 'x'));
+  Gunzip truncated;
+  std::string out, error;
+  truncated.input(std::string_view(whole).substr(0, whole.size() / 2));
+  ASSERT_TRUE(truncated.read(out, 1 << 20, error));
+  EXPECT_TRUE(truncated.used_up());
+  EXPECT_FALSE(truncated.finish(error));
+  EXPECT_EQ(error, "unexpected EOF");
+
+  Gunzip not_gzip;
+  not_gzip.input("plain text");
+  EXPECT_FALSE(not_gzip.read(out, 1 << 20, error));
+  EXPECT_EQ(error, "gzip: invalid header");
+
+  Gunzip nothing;
+  EXPECT_FALSE(nothing.finish(error)) << "an empty body is not a gzip stream";
+}
+
 }  // namespace
 }  // namespace gw::response

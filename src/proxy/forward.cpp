@@ -259,7 +259,7 @@ std::string build_request_head(const ForwardContext& ctx, const BackendRoute& ba
                                bool* asked_for_gzip) {
   const auto& req = ctx.request;
   std::string head;
-  head.reserve(256);
+  head.reserve(256 + extra_headers.size());  // one allocation, trace propagation included
   head += backend.method;
   head += ' ';
   if (!path_override.empty())

@@ -38,7 +38,7 @@ using tcp = asio::ip::tcp;
 
 // Sessions of one worker, so a drain can close the idle ones.
 struct Session {
-  beast::tcp_stream* stream = nullptr;
+  tcp::socket* stream = nullptr;
   bool busy = false;
 };
 
@@ -219,13 +219,12 @@ struct Server::Impl {
 namespace {
 
 // Minimal error response sent before closing a connection whose request could not be read.
-asio::awaitable<void> reject(Worker& worker, beast::tcp_stream& stream, deadline::Watch& watch,
-                             unsigned status) {
+asio::awaitable<void> reject(Worker& worker, tcp::socket& stream, deadline::Watch& watch, unsigned status) {
   const std::string body = std::to_string(status) + " " + std::string(reason(status));
   std::string head = response_head(worker, status, "Content-Type: text/plain; charset=utf-8\r\n",
                                    static_cast<long long>(body.size()), false);
   std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
-  watch.arm(worker.deadlines, stream.socket(), Clock::now() + std::chrono::seconds(5));
+  watch.arm(worker.deadlines, stream, Clock::now() + std::chrono::seconds(5));
   co_await asio::async_write(stream, buffers, use_tuple);
 }
 
@@ -265,7 +264,7 @@ class ConnectionSlot {
 };
 
 void Exchange::deadline_after(Clock::duration after) {
-  if (deadline) deadline->arm(worker.deadlines, stream.socket(), Clock::now() + after);
+  if (deadline) deadline->arm(worker.deadlines, stream, Clock::now() + after);
 }
 
 std::string client_address(const asio::ip::address& address) {
@@ -274,14 +273,13 @@ std::string client_address(const asio::ip::address& address) {
   return address.to_string();
 }
 
-asio::awaitable<void> Server::Impl::session(Worker& worker, WorkerState& state, tcp::socket socket,
+asio::awaitable<void> Server::Impl::session(Worker& worker, WorkerState& state, tcp::socket stream,
                                             ConnectionSlot) {
   boost::system::error_code ec;
-  socket.set_option(tcp::no_delay(true), ec);
-  auto peer = socket.remote_endpoint(ec);
+  stream.set_option(tcp::no_delay(true), ec);
+  auto peer = stream.remote_endpoint(ec);
   std::string peer_ip = ec ? std::string() : client_address(peer.address());
-  beast::tcp_stream stream(std::move(socket));  // no timers of its own: `watch` holds the deadlines
-  deadline::Watch watch;
+  deadline::Watch watch;  // the connection's read and write deadlines
   state.sessions.push_front(Session{&stream, false});
   auto self = state.sessions.begin();
   struct Unregister {
@@ -306,7 +304,7 @@ asio::awaitable<void> Server::Impl::session(Worker& worker, WorkerState& state, 
     // Idle keep-alive wait until the first byte; from then on the whole head must arrive within
     // read_header_timeout however slowly it trickles (slowloris).
     bool idle = !first && buffer.size() == 0;
-    watch.arm(worker.deadlines, stream.socket(),
+    watch.arm(worker.deadlines, stream,
               Clock::now() + (idle ? limits.idle_timeout : limits.read_header_timeout));
     HeadResult head;
     boost::system::error_code rec;
@@ -322,7 +320,7 @@ asio::awaitable<void> Server::Impl::session(Worker& worker, WorkerState& state, 
       buffer.commit(n);
       if (idle) {
         idle = false;
-        watch.arm(worker.deadlines, stream.socket(), Clock::now() + limits.read_header_timeout);
+        watch.arm(worker.deadlines, stream, Clock::now() + limits.read_header_timeout);
       }
     }
     self->busy = true;
@@ -339,10 +337,10 @@ asio::awaitable<void> Server::Impl::session(Worker& worker, WorkerState& state, 
     if (!parser.is_done()) {
       if (expects_continue(parser)) {
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-        watch.arm(worker.deadlines, stream.socket(), Clock::now() + limits.read_timeout);
+        watch.arm(worker.deadlines, stream, Clock::now() + limits.read_timeout);
         co_await asio::async_write(stream, asio::buffer(kContinue), use_tuple);
       }
-      watch.arm(worker.deadlines, stream.socket(), Clock::now() + limits.read_timeout);
+      watch.arm(worker.deadlines, stream, Clock::now() + limits.read_timeout);
       // httpio, not Beast's composed read: a chunked trailer field of 64 KiB used to abort the gateway.
       const auto bec = co_await httpio::read(stream, buffer, parser);
       if (bec) {
@@ -362,8 +360,8 @@ asio::awaitable<void> Server::Impl::session(Worker& worker, WorkerState& state, 
     bool usable = co_await handler->handle(ex);
     if (!usable || !ex.keep_alive) break;
   }
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream.close();
+  stream.shutdown(tcp::socket::shutdown_send, ec);
+  stream.close(ec);
 }
 
 asio::awaitable<void> Server::Impl::accept_loop(Worker& worker, WorkerState& state) {
@@ -395,7 +393,7 @@ void Server::Impl::drain(Worker& worker, WorkerState& state) {
   boost::system::error_code ec;
   if (state.acceptor) state.acceptor->close(ec);
   for (auto& s : state.sessions)
-    if (!s.busy) s.stream->socket().cancel(ec);
+    if (!s.busy) s.stream->cancel(ec);
 }
 
 Server::Server(Options options, std::shared_ptr<Handler> handler) : impl_(std::make_unique<Impl>()) {

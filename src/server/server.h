@@ -5,7 +5,7 @@
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
@@ -59,7 +59,7 @@ using Request = http::request<http::string_body, Fields>;
 // One request, as handed to the application.
 struct Exchange {
   Request& request;
-  beast::tcp_stream& stream;
+  asio::ip::tcp::socket& stream;  // the client connection
   Worker& worker;
   std::string_view peer_ip;
   Clock::time_point start;

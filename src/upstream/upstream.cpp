@@ -41,7 +41,7 @@ void Client::quick_ack(Connection& conn) {
   if (conn.quick_acked) return;
   conn.quick_acked = true;
   int one = 1;
-  ::setsockopt(conn.stream.socket().native_handle(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+  ::setsockopt(conn.socket.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
 }
 
 Client::Client(asio::any_io_executor executor, Options options)
@@ -58,8 +58,7 @@ std::size_t Client::sweep(Clock::time_point now) {
   std::size_t dropped = 0;
   for (auto& [key, list] : idle_) {
     auto keep = std::remove_if(list.begin(), list.end(), [&](const std::unique_ptr<Connection>& c) {
-      return now - c->idle_since >= options_.idle_timeout ||
-             !idle_socket_clean(c->stream.socket().native_handle());
+      return now - c->idle_since >= options_.idle_timeout || !idle_socket_clean(c->socket.native_handle());
     });
     dropped += static_cast<std::size_t>(list.end() - keep);
     list.erase(keep, list.end());
@@ -82,8 +81,7 @@ std::unique_ptr<Connection> Client::take_idle(const std::string& key) {
     std::unique_ptr<Connection> c = std::move(list.back());
     list.pop_back();
     // Bytes or EOF on an idle connection: the backend closed it or sent more than it framed.
-    if (now - c->idle_since < options_.idle_timeout &&
-        idle_socket_clean(c->stream.socket().native_handle())) {
+    if (now - c->idle_since < options_.idle_timeout && idle_socket_clean(c->socket.native_handle())) {
       c->reused = true;
       return c;
     }
@@ -118,12 +116,21 @@ asio::awaitable<std::pair<error_code, std::unique_ptr<Connection>>> Client::conn
   if (ec) co_return std::pair{ec, nullptr};
   auto conn = std::make_unique<Connection>(executor_, options_.max_response_header_bytes + kReadSlack);
   conn->pool_key = key;
-  conn->stream.expires_at(deadline);
-  // Connecting keeps tcp_stream's own timer: a range connect may move on to the next address.
-  auto [cec, endpoint] = co_await conn->stream.async_connect(results, use_tuple);
-  conn->stream.expires_never();
+  // Each resolved address in turn, like Go's dialer, within the one deadline: when it passes, the
+  // watch closes the socket and no further address is tried.
+  conn->deadline.arm(deadlines_, conn->socket, deadline);
+  error_code cec = asio::error::host_not_found;
+  for (const auto& entry : results) {
+    error_code ignored;
+    conn->socket.close(ignored);
+    conn->socket.open(entry.endpoint().protocol(), cec);
+    if (!cec) std::tie(cec) = co_await conn->socket.async_connect(entry.endpoint(), use_tuple);
+    cec = timed(*conn, cec);
+    if (!cec || cec == beast::error::timeout) break;
+  }
+  conn->deadline.disarm();
   if (cec) co_return std::pair{cec, nullptr};
-  conn->stream.socket().set_option(asio::ip::tcp::no_delay(true), cec);
+  conn->socket.set_option(asio::ip::tcp::no_delay(true), cec);
   co_return std::pair{error_code{}, std::move(conn)};
 }
 
@@ -144,9 +151,9 @@ asio::awaitable<error_code> Client::send(const Target& target, std::string_view 
     if (options_.connection_timings)
       out.get_conn_seconds = std::chrono::duration<double>(Clock::now() - get_conn_start).count();
     conn->quick_acked = false;
-    conn->deadline.arm(deadlines_, conn->stream.socket(), deadline);
+    conn->deadline.arm(deadlines_, conn->socket, deadline);
     std::array<asio::const_buffer, 2> buffers{asio::buffer(request_head), asio::buffer(body)};
-    auto [wec0, written] = co_await asio::async_write(conn->stream, buffers, use_tuple);
+    auto [wec0, written] = co_await asio::async_write(conn->socket, buffers, use_tuple);
     const error_code wec = timed(*conn, wec0);
     ResponseParser* parser = &out.new_parser();
     parser->header_limit(static_cast<std::uint32_t>(options_.max_response_header_bytes));
@@ -164,7 +171,7 @@ asio::awaitable<error_code> Client::send(const Target& target, std::string_view 
       error_code ec;
       // httpio, not Beast's composed read: a field of 64 KiB must fail this call, not abort the gateway.
       while (!ec && !parser->is_header_done())
-        ec = co_await httpio::read_some(conn->stream, conn->buffer, *parser, ack_before_waiting);
+        ec = co_await httpio::read_some(conn->socket, conn->buffer, *parser, ack_before_waiting);
       rec = timed(*conn, ec);
       const unsigned status = parser->get().result_int();
       if (rec || status < 100 || status >= 200 || status == 101) break;
@@ -192,12 +199,12 @@ asio::awaitable<std::pair<error_code, std::size_t>> Client::read_body_chunk(Exch
                                                                             Clock::time_point deadline) {
   auto& body = ex.parser->get().body();
   Connection& conn = *ex.connection;
-  conn.deadline.arm(deadlines_, conn.stream.socket(), deadline);
+  conn.deadline.arm(deadlines_, conn.socket, deadline);
   while (!ex.parser->is_done()) {
     body.data = data;
     body.size = size;
     error_code ec = timed(
-        conn, co_await httpio::read_some(conn.stream, conn.buffer, *ex.parser, [&conn] { quick_ack(conn); }));
+        conn, co_await httpio::read_some(conn.socket, conn.buffer, *ex.parser, [&conn] { quick_ack(conn); }));
     if (ec == http::error::need_buffer) ec = {};
     const std::size_t got = size - body.size;
     if (ec) co_return std::pair{ec, got};
@@ -248,7 +255,7 @@ void Client::finish(Exchange& ex) {
     }
   }
   error_code ignored;
-  ex.connection->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  ex.connection->socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   ex.connection.reset();
 }
 

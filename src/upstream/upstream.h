@@ -7,7 +7,6 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <chrono>
@@ -53,17 +52,17 @@ class Connection {
   // max_buffer bounds what one response can make us hold (e.g. an endless chunk extension).
   // Beast reads as much as the buffer's free capacity, and an empty flat_buffer reads 512 bytes:
   // reserving 16 KiB up front reads a response in 16 KiB syscalls instead of 512-byte ones.
-  Connection(asio::any_io_executor ex, std::size_t max_buffer) : stream(ex), buffer(max_buffer) {
+  Connection(asio::any_io_executor ex, std::size_t max_buffer) : socket(ex), buffer(max_buffer) {
     buffer.reserve(std::min<std::size_t>(max_buffer, kReadSize));
   }
   static constexpr std::size_t kReadSize = 16 * 1024;
-  beast::tcp_stream stream;  // its own per-operation timer is used for connecting only
+  asio::ip::tcp::socket socket;
   beast::flat_buffer buffer;
   std::string pool_key;
   Clock::time_point idle_since{};
   bool reused = false;
   bool quick_acked = false;  // TCP_QUICKACK set during the current exchange
-  deadline::Watch deadline;  // armed from send() until the connection is pooled or dropped
+  deadline::Watch deadline;  // armed from connecting or send() until the connection is pooled or dropped
 };
 
 // Refuses response heads the gateway must not relay: status outside 100..999 semantics we can

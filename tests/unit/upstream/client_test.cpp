@@ -78,11 +78,12 @@ struct Result {
 
 constexpr std::string_view kRequest = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
 
-asio::awaitable<Result> fetch(Client& client, std::uint16_t port, std::chrono::milliseconds timeout = 2s) {
+asio::awaitable<Result> fetch(Client& client, std::uint16_t port, std::chrono::milliseconds timeout = 2s,
+                              std::string host = "127.0.0.1") {
   Result r;
   Exchange ex;
   auto deadline = Clock::now() + timeout;
-  r.send = co_await client.send(Target("127.0.0.1", port), kRequest, {}, deadline, ex);
+  r.send = co_await client.send(Target(host, port), kRequest, {}, deadline, ex);
   if (!r.send) {
     r.status = ex.status();
     r.body = co_await client.read_body(ex, r.data, 1 << 20, deadline);
@@ -387,6 +388,17 @@ TEST(UpstreamClient, IdleSocketCleanliness) {
   ::close(fds[1]);
   EXPECT_FALSE(Client::idle_socket_clean(fds[0])) << "EOF";
   ::close(fds[0]);
+}
+
+TEST(UpstreamClient, ConnectsToAResolvedName) {
+  // A name, not an IP literal: resolved, then each address tried in turn. Where "localhost" also
+  // resolves to ::1 (the backend listens on 127.0.0.1 only), that attempt is refused and the next
+  // address must be tried.
+  run(answer_ok_twice, [](Client& c, FakeBackend& b) -> asio::awaitable<void> {
+    auto r = co_await fetch(c, b.port(), 2s, "localhost");
+    EXPECT_FALSE(r.send) << r.send.message();
+    EXPECT_EQ(r.data, "ok");
+  });
 }
 
 TEST(UpstreamClient, CheckResponseHead) {

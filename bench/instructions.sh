@@ -13,13 +13,8 @@ SECONDS_UNDER_LOAD=${REQUESTS_SECONDS:-10}
 CONNS=${CONNECTIONS_CG:-10}
 TOP=${TOP:-25}
 
-backend=$(free_port); agent=$(free_port); prom=$(free_port)
-start_nginx backend "server { listen 127.0.0.1:$backend; location / { default_type application/json;
-  return 200 '{\"id\":42,\"name\":\"widget\",\"tags\":[\"a\",\"b\"],\"price\":12.5,\"stock\":true,\"owner\":\"bench\"}'; } }"
-taskset -c "$CLIENT_CPU" python3 "$BENCH_DIR/fake_agent.py" "$agent" 2>"$WORK/agent.err" &
-PIDS+=($!)
-endpoints="\"endpoints\": [{\"endpoint\": \"/item\", \"output_encoding\": \"no-op\",
-  \"backend\": [{\"host\": [\"http://127.0.0.1:$backend\"], \"url_pattern\": \"/item\"}]}]"
+prom=$(free_port)
+start_item_backend_and_agent "$CLIENT_CPU"
 echo "{\"version\": 3, \"extra_config\": {\"router\": {\"disable_access_log\": true}}, $endpoints}" >"$WORK/off.json"
 cat >"$WORK/on.json" <<JSON
 {"version": 3, "extra_config": {"router": {"disable_access_log": false},
@@ -28,7 +23,6 @@ cat >"$WORK/on.json" <<JSON
     "exporters": {"prometheus": [{"name": "bench", "host": "127.0.0.1", "port": $prom}]}}},
  $endpoints}
 JSON
-wait_port "$backend"; wait_port "$agent" || die "fake agent did not start"
 bin=$(gateway_bin)
 
 declare -A per_request

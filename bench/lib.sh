@@ -99,6 +99,22 @@ CONF
   PIDS+=($!)
 }
 
+# The telemetry scenarios' common parts: an nginx backend answering a ~100-byte JSON on every path
+# (port in $backend), the stand-in Datadog agent on CPU $1 (port in $agent, pid in $agent_pid), and the
+# no-op /item endpoint onto that backend as a krakend.json "endpoints" member (in $endpoints).
+start_item_backend_and_agent() {
+  backend=$(free_port); agent=$(free_port)
+  start_nginx backend "server { listen 127.0.0.1:$backend; location / { default_type application/json;
+    return 200 '{\"id\":42,\"name\":\"widget\",\"tags\":[\"a\",\"b\"],\"price\":12.5,\"stock\":true,\"owner\":\"bench\"}'; } }"
+  taskset -c "$1" python3 "$BENCH_DIR/fake_agent.py" "$agent" 2>"$WORK/agent.err" &
+  agent_pid=$!
+  PIDS+=($agent_pid)
+  endpoints="\"endpoints\": [{\"endpoint\": \"/item\", \"output_encoding\": \"no-op\",
+    \"backend\": [{\"host\": [\"http://127.0.0.1:$backend\"], \"url_pattern\": \"/item\"}]}]"
+  wait_port "$backend"
+  wait_port "$agent" || die "fake agent did not start: $(cat "$WORK/agent.err")"
+}
+
 # start_gateway CONFIG_FILE PORT [ENV...]: stdout+stderr go to $WORK/gateway-PORT.log; the PID is
 # left in GATEWAY_PID (when called directly, not in a subshell).
 start_gateway() {

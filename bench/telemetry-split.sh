@@ -14,14 +14,7 @@ ROUNDS=${ROUNDS:-3}
 c=${CONNECTIONS%% *}
 AGENT_CPU=${AGENT_CPU:-$CLIENT_CPU}
 
-backend=$(free_port); agent=$(free_port)
-start_nginx backend "server { listen 127.0.0.1:$backend; location / { default_type application/json;
-  return 200 '{\"id\":42,\"name\":\"widget\",\"tags\":[\"a\",\"b\"],\"price\":12.5,\"stock\":true,\"owner\":\"bench\"}'; } }"
-taskset -c "$AGENT_CPU" python3 "$BENCH_DIR/fake_agent.py" "$agent" 2>"$WORK/agent.err" &
-PIDS+=($!)
-
-endpoints="\"endpoints\": [{\"endpoint\": \"/item\", \"output_encoding\": \"no-op\",
-  \"backend\": [{\"host\": [\"http://127.0.0.1:$backend\"], \"url_pattern\": \"/item\"}]}]"
+start_item_backend_and_agent "$AGENT_CPU"
 config() {  # NAME EXTRA_CONFIG_MEMBERS
   echo "{\"version\": 3, \"extra_config\": {$2}, $endpoints}" >"$WORK/$1.json"
 }
@@ -29,7 +22,6 @@ config off '"router": {"disable_access_log": true}'
 config metrics "\"router\": {\"disable_access_log\": true}, \"telemetry/opentelemetry\": {\"service_name\": \"bench\",
   \"exporters\": {\"prometheus\": [{\"name\": \"bench\", \"host\": \"127.0.0.1\", \"port\": $(free_port)}]}}"
 config logs '"router": {"disable_access_log": false}, "telemetry/logging": {"level": "INFO", "stdout": true}'
-wait_port "$backend"; wait_port "$agent" || die "fake agent did not start: $(cat "$WORK/agent.err")"
 
 variants=(off metrics logs traces traces-no-inject)
 declare -A port

@@ -18,15 +18,8 @@ source "$(dirname "$0")/lib.sh"
 AGENT_CPU=${AGENT_CPU:-$CLIENT_CPU}
 SCRAPE_INTERVAL=${SCRAPE_INTERVAL:-1}
 
-backend=$(free_port); gw_off=$(free_port); gw_on=$(free_port); prom=$(free_port); agent=$(free_port)
-start_nginx backend "server { listen 127.0.0.1:$backend; location / { default_type application/json;
-  return 200 '{\"id\":42,\"name\":\"widget\",\"tags\":[\"a\",\"b\"],\"price\":12.5,\"stock\":true,\"owner\":\"bench\"}'; } }"
-taskset -c "$AGENT_CPU" python3 "$BENCH_DIR/fake_agent.py" "$agent" 2>"$WORK/agent.err" &
-agent_pid=$!
-PIDS+=($agent_pid)
-
-endpoints="\"endpoints\": [{\"endpoint\": \"/item\", \"output_encoding\": \"no-op\",
-  \"backend\": [{\"host\": [\"http://127.0.0.1:$backend\"], \"url_pattern\": \"/item\"}]}]"
+gw_off=$(free_port); gw_on=$(free_port); prom=$(free_port)
+start_item_backend_and_agent "$AGENT_CPU"
 off_extra='"extra_config": {"router": {"disable_access_log": true}},'
 [[ -n "${OFF_ACCESS_LOG:-}" ]] && off_extra=""
 cat >"$WORK/gw-off.json" <<JSON
@@ -41,7 +34,6 @@ cat >"$WORK/gw-on.json" <<JSON
     "exporters": {"prometheus": [{"name": "bench", "host": "127.0.0.1", "port": $prom, "process_metrics": true}]}}},
  $endpoints}
 JSON
-wait_port "$backend"; wait_port "$agent" || die "fake agent did not start: $(cat "$WORK/agent.err")"
 start_gateway "$WORK/gw-off.json" "$gw_off"
 off_pid=$GATEWAY_PID
 start_gateway "$WORK/gw-on.json" "$gw_on" DD_TRACE_ENABLED=true DD_LOGS_INJECTION=true \

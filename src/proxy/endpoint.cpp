@@ -78,8 +78,7 @@ asio::awaitable<void> call_backend(const Endpoint& ep, std::size_t index, const 
   }
   // The gateway asked for gzip (Accept-Encoding, as Go's transport does): undo it before decoding.
   // (A no-op-encoded backend may have been asked too; its body is never read as data.)
-  if (const auto ce = up.head().find(http::field::content_encoding);
-      b.decodes_body && ce != up.head().end() && boost::beast::iequals(ce->value(), "gzip")) {
+  if (b.decodes_body && up.gzip_encoded()) {
     std::string plain, gzip_error;
     if (!response::gunzip(body, plain, kMaxBackendBody, gzip_error)) {
       out.error = gzip_error;

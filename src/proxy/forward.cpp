@@ -286,13 +286,14 @@ std::string build_request_head(const ForwardContext& ctx, const BackendRoute& ba
   for (const auto& field : req) {
     std::string_view name = field.name_string();
     if (!ctx.endpoint_headers.allows(name) || !keep(name)) continue;
+    const bool accept_encoding = boost::beast::iequals(name, "accept-encoding");
     if (is_hop_by_hop(name) || boost::beast::iequals(name, "host") ||
         boost::beast::iequals(name, "content-length") || boost::beast::iequals(name, "x-forwarded-for") ||
         boost::beast::iequals(name, "x-forwarded-host") || named_in_connection(req.base(), name) ||
-        (backend.decodes_body && boost::beast::iequals(name, "accept-encoding")))
+        (backend.decodes_body && accept_encoding))
       continue;
     if (boost::beast::iequals(name, "user-agent")) forwarded_user_agent = true;
-    if (boost::beast::iequals(name, "accept-encoding")) forwarded_accept_encoding = true;
+    forwarded_accept_encoding |= accept_encoding;
     append_header(head, name, field.value());
   }
   if (forwarded_user_agent) {

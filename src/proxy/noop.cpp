@@ -72,9 +72,7 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
   const auto length = up.content_length();
   // Go's transport undoes the gzip it asked for on a response with a body: the client gets the plain
   // body, without Content-Encoding and Content-Length.
-  const auto encoding = up.head().find(http::field::content_encoding);
-  const bool unzip = asked_for_gzip && !no_body && length != 0 && encoding != up.head().end() &&
-                     boost::beast::iequals(encoding->value(), "gzip");
+  const bool unzip = asked_for_gzip && !no_body && length != 0 && up.gzip_encoded();
   std::string lines = krakend_header;
   lines += "X-Krakend-Completed: false\r\n";
   for (const auto& f : up.head()) {
@@ -151,9 +149,9 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
     co_return !wec;
   };
   // Headers are gone when the body fails: the only honest signal left is closing.
-  auto body_failed = [&](std::string_view type, const std::string& message) {
+  auto body_failed = [&](std::string_view type, const std::string& message, bool timed_out) {
     observe.describe_error(type, message);
-    finish(status, true, type == "timeout", length ? static_cast<std::int64_t>(*length) : -1);
+    finish(status, true, timed_out, length ? static_cast<std::int64_t>(*length) : -1);
   };
   std::optional<response::Gunzip> gunzip;
   std::string plain;
@@ -161,7 +159,7 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
   while (!up.done()) {
     auto [rec, n] = co_await w.client.read_body_chunk(up, buffer.data(), buffer.size(), deadline);
     if (rec) {
-      body_failed(error_type(rec), transport_error(b, host, rec));
+      body_failed(error_type(rec), transport_error(b, host, rec), rec == boost::beast::error::timeout);
       co_return false;
     }
     if (!gunzip) {
@@ -174,7 +172,7 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
       plain.clear();
       std::string error;
       if (!gunzip->read(plain, kChunk, error)) {
-        body_failed("decode", error);
+        body_failed("decode", error, false);
         co_return false;
       }
       body_bytes += plain.size();
@@ -182,7 +180,7 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
     }
   }
   if (std::string error; gunzip && !gunzip->finish(error)) {
-    body_failed("decode", error);
+    body_failed("decode", error, false);
     co_return false;
   }
   w.client.finish(up);

@@ -7,6 +7,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <chrono>
@@ -109,6 +110,11 @@ class Exchange {
   bool chunked() const { return parser->chunked(); }
   // Whether the connection can go back to the pool once the body has been read.
   bool keep_alive() const { return parser->keep_alive(); }
+  // Content-Encoding: gzip, the one coding Go's transport undoes when it asked for it.
+  bool gzip_encoded() const {
+    const auto it = head().find(http::field::content_encoding);
+    return it != head().end() && beast::iequals(it->value(), "gzip");
+  }
 
  private:
   alignas(std::max_align_t) char arena_bytes_[2048];

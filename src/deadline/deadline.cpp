@@ -2,7 +2,7 @@
 
 namespace gw::deadline {
 
-Deadlines::Deadlines(asio::any_io_executor executor) : timer_(executor) {}
+Deadlines::Deadlines(Executor executor) : timer_(executor) {}
 
 Deadlines::~Deadlines() {
   for (Watch* w = head_; w;) {
@@ -66,7 +66,7 @@ void Deadlines::expire(Clock::time_point now) {
   if (next != Clock::time_point::max()) wait_until(next);
 }
 
-void Watch::arm(Deadlines& owner, asio::ip::tcp::socket& socket, Clock::time_point deadline) {
+void Watch::arm(Deadlines& owner, Socket& socket, Clock::time_point deadline) {
   if (owner_ != &owner) {
     disarm();
     owner.link(*this);

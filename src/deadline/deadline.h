@@ -8,21 +8,22 @@
 // thread, used only from that thread.
 #pragma once
 
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
+
+#include "httpio/httpio.h"
 
 namespace gw::deadline {
 
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
+using httpio::Executor;
+using httpio::Socket;
 
 class Watch;
 
 class Deadlines {
  public:
-  explicit Deadlines(asio::any_io_executor executor);
+  explicit Deadlines(Executor executor);
   ~Deadlines();  // watches still armed are detached (they no longer fire)
   Deadlines(const Deadlines&) = delete;
   Deadlines& operator=(const Deadlines&) = delete;
@@ -37,7 +38,7 @@ class Deadlines {
   void unlink(Watch& w);
   void wait_until(Clock::time_point t);  // the timer waits for t if that is earlier than it waits now
 
-  asio::steady_timer timer_;
+  httpio::Timer timer_;
   Clock::time_point waiting_for_ = Clock::time_point::max();  // max: the timer is idle
   Watch* head_ = nullptr;
   std::size_t count_ = 0;
@@ -54,7 +55,7 @@ class Watch {
 
   // Closes `socket` at `deadline` unless disarmed or re-armed first. Re-arming moves the deadline
   // and clears expired().
-  void arm(Deadlines& owner, asio::ip::tcp::socket& socket, Clock::time_point deadline);
+  void arm(Deadlines& owner, Socket& socket, Clock::time_point deadline);
   void disarm();
   bool armed() const { return owner_ != nullptr; }
   // The deadline passed while armed and the socket was closed.
@@ -63,7 +64,7 @@ class Watch {
  private:
   friend class Deadlines;
   Deadlines* owner_ = nullptr;
-  asio::ip::tcp::socket* socket_ = nullptr;
+  Socket* socket_ = nullptr;
   Clock::time_point deadline_{};
   Watch *prev_ = nullptr, *next_ = nullptr;
   bool expired_ = false;

@@ -7,10 +7,14 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
+#include <chrono>
 #include <stdexcept>
 
 namespace gw::httpio {
@@ -19,6 +23,21 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using error_code = boost::system::error_code;
 
+// The workers' I/O types. Each worker's io_context is driven by its one thread, so sockets, timers and
+// coroutines name that io_context's executor type instead of asio's default, the type-erased
+// any_io_executor, whose copies, work tracking and dispatch go through function pointers on every
+// read, write and coroutine resumption.
+using Executor = asio::io_context::executor_type;
+template <class T>
+using Task = asio::awaitable<T, Executor>;
+using Socket = asio::basic_stream_socket<asio::ip::tcp, Executor>;
+using Acceptor = asio::basic_socket_acceptor<asio::ip::tcp, Executor>;
+using Resolver = asio::ip::basic_resolver<asio::ip::tcp, Executor>;
+using Timer = asio::basic_waitable_timer<std::chrono::steady_clock,
+                                         asio::wait_traits<std::chrono::steady_clock>, Executor>;
+inline constexpr asio::use_awaitable_t<Executor> use_task{};
+inline constexpr auto use_tuple = asio::as_tuple(use_task);  // co_await yields (error_code, results...)
+
 // Beast's http::async_read_some: parses what is buffered, reading more while the parser needs it.
 // Returns when the parser made progress it can report (header done, body bytes, message done) or
 // on error. A connection that ends mid-message completes a close-delimited body (put_eof).
@@ -26,9 +45,11 @@ using error_code = boost::system::error_code;
 struct Nothing {
   void operator()() const {}
 };
+// The coroutines run on the stream's executor type (a worker's Executor, or any_io_executor elsewhere).
 template <class Stream, class DynamicBuffer, class Parser, class BeforeWaitingForRest = Nothing>
-asio::awaitable<error_code> read_some(Stream& stream, DynamicBuffer& buffer, Parser& parser,
-                                      BeforeWaitingForRest before_waiting_for_rest = {}) {
+asio::awaitable<error_code, typename Stream::executor_type> read_some(
+    Stream& stream, DynamicBuffer& buffer, Parser& parser,
+    BeforeWaitingForRest before_waiting_for_rest = {}) {
   for (bool buffered = buffer.size() != 0;; buffered = true) {
     if (buffered) {
       error_code ec;
@@ -44,7 +65,8 @@ asio::awaitable<error_code> read_some(Stream& stream, DynamicBuffer& buffer, Par
     const std::size_t size = boost::beast::read_size(buffer, 65536);
     if (size == 0) co_return http::error::buffer_overflow;
     if (buffered || parser.got_some()) before_waiting_for_rest();
-    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(size), asio::as_tuple(asio::use_awaitable));
+    auto [ec, n] = co_await stream.async_read_some(
+        buffer.prepare(size), asio::as_tuple(asio::use_awaitable_t<typename Stream::executor_type>{}));
     buffer.commit(n);
     if (ec == asio::error::eof) {
       if (!parser.got_some()) co_return http::error::end_of_stream;
@@ -58,7 +80,8 @@ asio::awaitable<error_code> read_some(Stream& stream, DynamicBuffer& buffer, Par
 
 // Beast's http::async_read: the whole message (with a string body, say).
 template <class Stream, class DynamicBuffer, class Parser>
-asio::awaitable<error_code> read(Stream& stream, DynamicBuffer& buffer, Parser& parser) {
+asio::awaitable<error_code, typename Stream::executor_type> read(Stream& stream, DynamicBuffer& buffer,
+                                                                 Parser& parser) {
   error_code ec;
   while (!ec && !parser.is_done()) ec = co_await read_some(stream, buffer, parser);
   co_return ec;

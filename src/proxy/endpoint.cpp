@@ -16,7 +16,7 @@
 namespace gw::proxy {
 
 namespace {
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using httpio::use_tuple;
 constexpr std::size_t kMaxBackendBody = 64u << 20;  // JSON bodies are buffered: bound them
 
 // What one backend call produced.
@@ -42,10 +42,9 @@ std::string request_url(const BackendRoute& b, std::size_t host, const std::stri
   return "http://" + b.authorities[host] + head.substr(path_start, head.find(' ', path_start) - path_start);
 }
 
-asio::awaitable<void> call_backend(const Endpoint& ep, std::size_t index, const ForwardContext& ctx,
-                                   WorkerState& w, RequestScope& scope, std::size_t parent_span,
-                                   upstream::Clock::time_point deadline, std::string path_override,
-                                   Part& out) {
+Task<void> call_backend(const Endpoint& ep, std::size_t index, const ForwardContext& ctx, WorkerState& w,
+                        RequestScope& scope, std::size_t parent_span, upstream::Clock::time_point deadline,
+                        std::string path_override, Part& out) {
   const BackendRoute& b = ep.backends[index];
   BackendObservation observe(ep, index, w, scope, parent_span);
   const std::size_t host = pick_host(b, w);
@@ -133,14 +132,13 @@ asio::awaitable<void> call_backend(const Endpoint& ep, std::size_t index, const 
 // Runs fn(0..count-1) concurrently on this worker and waits for all; fn(i) reports its index
 // through `arrival` when done. Every call is bounded by its deadline, so the wait is bounded too.
 template <typename Fn>
-asio::awaitable<void> run_all(asio::any_io_executor ex, std::size_t count, std::vector<std::size_t>& arrival,
-                              Fn fn) {
-  asio::steady_timer all_done(ex, upstream::Clock::time_point::max());
+Task<void> run_all(httpio::Executor ex, std::size_t count, std::vector<std::size_t>& arrival, Fn fn) {
+  httpio::Timer all_done(ex, upstream::Clock::time_point::max());
   std::size_t remaining = count;
   for (std::size_t i = 0; i < count; ++i) {
     asio::co_spawn(
         ex,
-        [&, i]() -> asio::awaitable<void> {
+        [&, i]() -> Task<void> {
           co_await fn(i);
           arrival.push_back(i);
           if (--remaining == 0) all_done.cancel();
@@ -153,11 +151,10 @@ asio::awaitable<void> run_all(asio::any_io_executor ex, std::size_t count, std::
 // concurrent_calls: the same backend request N times; the first complete answer wins, else the
 // last one to arrive (Lura's concurrent proxy, with 75% of the endpoint timeout). The losers are
 // not cancelled but run out by that deadline.
-asio::awaitable<void> call_backend_concurrently(const Endpoint& ep, std::size_t index,
-                                                const ForwardContext& ctx, WorkerState& w,
-                                                RequestScope& scope, std::size_t parent_span,
-                                                upstream::Clock::time_point start, std::string path_override,
-                                                Part& out) {
+Task<void> call_backend_concurrently(const Endpoint& ep, std::size_t index, const ForwardContext& ctx,
+                                     WorkerState& w, RequestScope& scope, std::size_t parent_span,
+                                     upstream::Clock::time_point start, std::string path_override,
+                                     Part& out) {
   const int calls = ep.config->concurrent_calls;
   const auto deadline = start + ep.config->timeout * 75 / 100;
   std::vector<Part> attempts(static_cast<std::size_t>(calls));
@@ -181,14 +178,14 @@ ForwardContext Endpoint::forward_context(server::Exchange& ex, const router::Mat
   return ForwardContext{ex.request, ip, match, config->params, headers, query, user_agent};
 }
 
-asio::awaitable<bool> Endpoint::handle(server::Exchange& ex, const router::Match& match, WorkerState& w,
-                                       RequestScope& scope) const {
+Task<bool> Endpoint::handle(server::Exchange& ex, const router::Match& match, WorkerState& w,
+                            RequestScope& scope) const {
   if (noop) co_return co_await serve_noop(ex, match, w, scope);
   co_return co_await serve_json(ex, match, w, scope);
 }
 
-asio::awaitable<bool> Endpoint::serve_json(server::Exchange& ex, const router::Match& match, WorkerState& w,
-                                           RequestScope& scope) const {
+Task<bool> Endpoint::serve_json(server::Exchange& ex, const router::Match& match, WorkerState& w,
+                                RequestScope& scope) const {
   ProxyObservation observe(*this, w, scope);
   const std::string ip = client_ip(ex.request, ex.peer_ip);
   const ForwardContext ctx = forward_context(ex, match, ip);
@@ -311,8 +308,8 @@ std::string_view error_type(const upstream::error_code& ec) {
                                                      : "transport";
 }
 
-asio::awaitable<bool> write_error(server::Exchange& ex, const Endpoint& endpoint, unsigned status,
-                                  const std::string& message, const std::string& content_type) {
+Task<bool> write_error(server::Exchange& ex, const Endpoint& endpoint, unsigned status,
+                       const std::string& message, const std::string& content_type) {
   std::string lines = endpoint.krakend_header;
   lines += "X-Krakend-Completed: false\r\n";
   std::string_view body;

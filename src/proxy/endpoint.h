@@ -16,6 +16,7 @@
 namespace gw::proxy {
 
 namespace asio = boost::asio;
+using httpio::Task;
 
 // Relay buffers reused across requests: a 16 KiB array in a coroutine frame would make every
 // frame a fresh malloc (and the heap trimming that follows shows up as page faults).
@@ -49,8 +50,8 @@ class BufferPool {
 
 // Per worker thread: the upstream pools and round-robin cursors. Never shared between threads.
 struct WorkerState {
-  WorkerState(asio::any_io_executor ex, upstream::Options o) : executor(ex), client(ex, o) {}
-  asio::any_io_executor executor;
+  WorkerState(httpio::Executor ex, upstream::Options o) : executor(ex), client(ex, o) {}
+  httpio::Executor executor;
   upstream::Client client;
   BufferPool buffers;
   std::size_t round_robin = 0;
@@ -89,14 +90,14 @@ struct Endpoint {
   std::string span_tags;
   std::uint32_t span_tag_count = 0;
 
-  asio::awaitable<bool> handle(server::Exchange& ex, const router::Match& match, WorkerState& worker,
-                               RequestScope& scope) const;
+  Task<bool> handle(server::Exchange& ex, const router::Match& match, WorkerState& worker,
+                    RequestScope& scope) const;
 
  private:
-  asio::awaitable<bool> serve_noop(server::Exchange& ex, const router::Match& match, WorkerState& worker,
-                                   RequestScope& scope) const;
-  asio::awaitable<bool> serve_json(server::Exchange& ex, const router::Match& match, WorkerState& worker,
-                                   RequestScope& scope) const;
+  Task<bool> serve_noop(server::Exchange& ex, const router::Match& match, WorkerState& worker,
+                        RequestScope& scope) const;
+  Task<bool> serve_json(server::Exchange& ex, const router::Match& match, WorkerState& worker,
+                        RequestScope& scope) const;
   ForwardContext forward_context(server::Exchange& ex, const router::Match& match,
                                  const std::string& ip) const;
 };

@@ -16,16 +16,16 @@ std::string transport_error(const BackendRoute& backend, std::size_t host, const
 std::string_view error_type(const upstream::error_code& ec);
 
 // Sends a prepared request and follows backend redirects (Go http.Client semantics, 10 hops).
-asio::awaitable<upstream::error_code> send_following_redirects(WorkerState& w, const upstream::Target& target,
-                                                               std::string_view authority,
-                                                               std::string_view head, std::string_view body,
-                                                               upstream::Clock::time_point deadline,
-                                                               upstream::Exchange& up, bool head_request,
-                                                               bool resend_body);
+Task<upstream::error_code> send_following_redirects(WorkerState& w, const upstream::Target& target,
+                                                    std::string_view authority, std::string_view head,
+                                                    std::string_view body,
+                                                    upstream::Clock::time_point deadline,
+                                                    upstream::Exchange& up, bool head_request,
+                                                    bool resend_body);
 
 // The endpoint's error response (§4.2 step 6): X-Krakend headers, completed=false, body only with
 // router.return_error_msg (with the backend's Content-Type when the error carries one).
-asio::awaitable<bool> write_error(server::Exchange& ex, const Endpoint& endpoint, unsigned status,
-                                  const std::string& message, const std::string& content_type);
+Task<bool> write_error(server::Exchange& ex, const Endpoint& endpoint, unsigned status,
+                       const std::string& message, const std::string& content_type);
 
 }  // namespace gw::proxy

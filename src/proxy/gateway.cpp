@@ -103,7 +103,7 @@ class Gateway final : public server::Handler {
   }
 
   // Observability around every request: server span, http_server_* metrics, access log.
-  asio::awaitable<bool> handle(server::Exchange& ex) override {
+  Task<bool> handle(server::Exchange& ex) override {
     auto& state = *static_cast<WorkerState*>(ex.worker.app_state.get());
     RequestScope scope;
     telemetry::Trace trace;
@@ -210,8 +210,7 @@ class Gateway final : public server::Handler {
     return h;
   }
 
-  asio::awaitable<bool> dispatch(server::Exchange& ex, WorkerState& state, RequestScope& scope,
-                                 Routed& routed) {
+  Task<bool> dispatch(server::Exchange& ex, WorkerState& state, RequestScope& scope, Routed& routed) {
     std::string_view target = ex.request.target();
     std::string_view raw_path = target.substr(0, target.find('?'));
     std::string_view raw_query =
@@ -330,14 +329,13 @@ class Gateway final : public server::Handler {
                               "': " + message);
   }
 
-  asio::awaitable<bool> plain(server::Exchange& ex, unsigned status, std::string_view body,
-                              std::string_view extra) {
+  Task<bool> plain(server::Exchange& ex, unsigned status, std::string_view body, std::string_view extra) {
     std::string lines = "Content-Type: text/plain; charset=utf-8\r\n";
     lines.append(extra);
     co_return co_await server::write_response(ex, status, lines, body);
   }
 
-  asio::awaitable<bool> not_found(server::Exchange& ex) {
+  Task<bool> not_found(server::Exchange& ex) {
     if (service_->router.error_body_404)
       co_return co_await server::write_response(ex, 404,
                                                 "Content-Type: application/json; charset=utf-8\r\n" +
@@ -348,7 +346,7 @@ class Gateway final : public server::Handler {
         "404 page not found");
   }
 
-  asio::awaitable<bool> method_not_allowed(server::Exchange& ex, const std::string& allow) {
+  Task<bool> method_not_allowed(server::Exchange& ex, const std::string& allow) {
     std::string lines = "Allow: " + allow + "\r\n" + krakend_header_ + "X-Krakend-Completed: false\r\n";
     if (service_->router.error_body_405)
       co_return co_await server::write_response(ex, 405,
@@ -358,7 +356,7 @@ class Gateway final : public server::Handler {
                                               "405 method not allowed");
   }
 
-  asio::awaitable<bool> redirect(server::Exchange& ex, unsigned status, const std::string& location) {
+  Task<bool> redirect(server::Exchange& ex, unsigned status, const std::string& location) {
     std::string lines = "Location: " + location + "\r\n";
     if (ex.request.method() == http::verb::get || ex.request.method() == http::verb::head) {
       lines += "Content-Type: text/html; charset=utf-8\r\n";

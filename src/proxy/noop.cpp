@@ -13,7 +13,7 @@
 namespace gw::proxy {
 
 namespace {
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using httpio::use_tuple;
 constexpr std::size_t kChunk = BufferPool::kSize;
 
 bool bodiless_status(unsigned s) { return s < 200 || s == 204 || s == 304; }
@@ -25,8 +25,8 @@ std::string chunk_prefix(std::size_t n) {
 }
 }  // namespace
 
-asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match, WorkerState& w,
-                                           RequestScope& scope) const {
+Task<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match, WorkerState& w,
+                                RequestScope& scope) const {
   const auto deadline = ex.start + config->timeout;
   const BackendRoute& b = backends[0];
   const std::string ip = client_ip(ex.request, ex.peer_ip);
@@ -133,7 +133,7 @@ asio::awaitable<bool> Endpoint::serve_noop(server::Exchange& ex, const router::M
   if (client_head) co_return false;  // the backend body is not read: drop both connections
   const bool frame_chunks = chunked && ex.request.version() >= 11;
   // Relays one piece of the body to the client, framed as announced.
-  auto relay = [&](const char* data, std::size_t n) -> asio::awaitable<bool> {
+  auto relay = [&](const char* data, std::size_t n) -> Task<bool> {
     if (n == 0) co_return true;
     ex.deadline_after(std::chrono::seconds(60));
     boost::system::error_code wec;

@@ -45,10 +45,12 @@ std::string redirected_head(std::string_view head, std::string_view method, std:
 
 }  // namespace
 
-asio::awaitable<upstream::error_code> send_following_redirects(
-    WorkerState& w, const upstream::Target& first_target, std::string_view first_authority,
-    std::string_view head, std::string_view body, upstream::Clock::time_point deadline,
-    upstream::Exchange& up, bool head_request, bool resend_body) {
+Task<upstream::error_code> send_following_redirects(WorkerState& w, const upstream::Target& first_target,
+                                                    std::string_view first_authority, std::string_view head,
+                                                    std::string_view body,
+                                                    upstream::Clock::time_point deadline,
+                                                    upstream::Exchange& up, bool head_request,
+                                                    bool resend_body) {
   auto ec = co_await w.client.send(first_target, head, body, deadline, up, head_request);
   if (ec || !is_redirect(up.status())) co_return ec;
 

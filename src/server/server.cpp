@@ -33,18 +33,19 @@
 namespace gw::server {
 
 namespace {
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using httpio::use_tuple;
 using tcp = asio::ip::tcp;
+using httpio::Socket;
 
 // Sessions of one worker, so a drain can close the idle ones.
 struct Session {
-  tcp::socket* stream = nullptr;
+  Socket* stream = nullptr;
   bool busy = false;
 };
 
 struct WorkerState {
   std::list<Session> sessions;
-  std::unique_ptr<tcp::acceptor> acceptor;
+  std::unique_ptr<httpio::Acceptor> acceptor;
 };
 
 std::atomic<std::size_t> g_connections{0};
@@ -183,8 +184,8 @@ std::string response_head(Worker& worker, unsigned status, std::string_view head
   return head;
 }
 
-asio::awaitable<bool> write_response(Exchange& ex, unsigned status, std::string_view header_lines,
-                                     std::string_view body) {
+Task<bool> write_response(Exchange& ex, unsigned status, std::string_view header_lines,
+                          std::string_view body) {
   if (ex.worker.draining.load(std::memory_order_relaxed)) ex.keep_alive = false;
   // 1xx/204/304 carry no body and no Content-Length.
   const bool bodiless = status < 200 || status == 204 || status == 304;
@@ -211,15 +212,15 @@ struct Server::Impl {
   asio::io_context signals_io{1};
   std::atomic<bool> stopping{false};
 
-  asio::awaitable<void> session(Worker& worker, WorkerState& state, tcp::socket socket, ConnectionSlot slot);
-  asio::awaitable<void> accept_loop(Worker& worker, WorkerState& state);
+  Task<void> session(Worker& worker, WorkerState& state, Socket socket, ConnectionSlot slot);
+  Task<void> accept_loop(Worker& worker, WorkerState& state);
   void drain(Worker& worker, WorkerState& state);
 };
 
 namespace {
 
 // Minimal error response sent before closing a connection whose request could not be read.
-asio::awaitable<void> reject(Worker& worker, tcp::socket& stream, deadline::Watch& watch, unsigned status) {
+Task<void> reject(Worker& worker, Socket& stream, deadline::Watch& watch, unsigned status) {
   const std::string body = std::to_string(status) + " " + std::string(reason(status));
   std::string head = response_head(worker, status, "Content-Type: text/plain; charset=utf-8\r\n",
                                    static_cast<long long>(body.size()), false);
@@ -273,8 +274,7 @@ std::string client_address(const asio::ip::address& address) {
   return address.to_string();
 }
 
-asio::awaitable<void> Server::Impl::session(Worker& worker, WorkerState& state, tcp::socket stream,
-                                            ConnectionSlot) {
+Task<void> Server::Impl::session(Worker& worker, WorkerState& state, Socket stream, ConnectionSlot) {
   boost::system::error_code ec;
   stream.set_option(tcp::no_delay(true), ec);
   auto peer = stream.remote_endpoint(ec);
@@ -360,17 +360,17 @@ asio::awaitable<void> Server::Impl::session(Worker& worker, WorkerState& state, 
     bool usable = co_await handler->handle(ex);
     if (!usable || !ex.keep_alive) break;
   }
-  stream.shutdown(tcp::socket::shutdown_send, ec);
+  stream.shutdown(Socket::shutdown_send, ec);
   stream.close(ec);
 }
 
-asio::awaitable<void> Server::Impl::accept_loop(Worker& worker, WorkerState& state) {
+Task<void> Server::Impl::accept_loop(Worker& worker, WorkerState& state) {
   while (true) {
     auto [ec, socket] = co_await state.acceptor->async_accept(use_tuple);
     if (ec) {
       if (ec == asio::error::operation_aborted || !state.acceptor->is_open()) co_return;
       // EMFILE and friends: back off briefly instead of spinning.
-      asio::steady_timer t(worker.io, std::chrono::milliseconds(10));
+      httpio::Timer t(worker.io, std::chrono::milliseconds(10));
       co_await t.async_wait(use_tuple);
       continue;
     }
@@ -381,7 +381,7 @@ asio::awaitable<void> Server::Impl::accept_loop(Worker& worker, WorkerState& sta
       [[maybe_unused]] auto sent =
           ::send(socket.native_handle(), k503.data(), k503.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
       boost::system::error_code ignored;
-      socket.shutdown(tcp::socket::shutdown_send, ignored);
+      socket.shutdown(Socket::shutdown_send, ignored);
       continue;  // the socket closes here
     }
     asio::co_spawn(worker.io, session(worker, state, std::move(socket), ConnectionSlot()), asio::detached);
@@ -432,7 +432,7 @@ void Server::bind() {
   }
   unsigned short port = o.port;
   for (std::size_t i = 0; i < impl_->workers.size(); ++i) {
-    auto acceptor = std::make_unique<tcp::acceptor>(impl_->workers[i]->io);
+    auto acceptor = std::make_unique<httpio::Acceptor>(impl_->workers[i]->io);
     auto ep = endpoint;
     ep.port(port);
     acceptor->open(ep.protocol(), ec);
@@ -442,7 +442,7 @@ void Server::bind() {
     }
     if (ec) throw std::system_error(ec, "listen: open socket");
     if (ep.protocol() == tcp::v6()) acceptor->set_option(asio::ip::v6_only(false), ec);
-    acceptor->set_option(tcp::acceptor::reuse_address(true));
+    acceptor->set_option(httpio::Acceptor::reuse_address(true));
     int one = 1;
     ::setsockopt(acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     acceptor->bind(ep, ec);

@@ -3,9 +3,7 @@
 #pragma once
 
 #include <atomic>
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
@@ -17,6 +15,7 @@
 #include <vector>
 
 #include "deadline/deadline.h"
+#include "httpio/httpio.h"
 
 namespace gw::server {
 
@@ -24,6 +23,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using Clock = std::chrono::steady_clock;
+using httpio::Task;
 
 struct Limits {
   std::size_t max_header_bytes = 1 << 20;
@@ -59,7 +59,7 @@ using Request = http::request<http::string_body, Fields>;
 // One request, as handed to the application.
 struct Exchange {
   Request& request;
-  asio::ip::tcp::socket& stream;  // the client connection
+  httpio::Socket& stream;  // the client connection
   Worker& worker;
   std::string_view peer_ip;
   Clock::time_point start;
@@ -77,7 +77,7 @@ struct Exchange {
 class Handler {
  public:
   virtual ~Handler() = default;
-  virtual asio::awaitable<bool> handle(Exchange& exchange) = 0;
+  virtual Task<bool> handle(Exchange& exchange) = 0;
   // Called once per worker thread before serving; lets the handler build per-worker state.
   virtual void attach(Worker& worker) {}
 };
@@ -137,7 +137,7 @@ std::string response_head(Worker& worker, unsigned status, std::string_view head
                           bool keep_alive);
 
 // Writes a complete small response; returns false when the write failed.
-asio::awaitable<bool> write_response(Exchange& ex, unsigned status, std::string_view header_lines,
-                                     std::string_view body);
+Task<bool> write_response(Exchange& ex, unsigned status, std::string_view header_lines,
+                          std::string_view body);
 
 }  // namespace gw::server

@@ -15,7 +15,7 @@
 namespace gw::upstream {
 
 namespace {
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using httpio::use_tuple;
 
 // Errors that mean "the pooled connection was already closed by the backend".
 bool stale_connection_error(const error_code& ec) {
@@ -44,7 +44,7 @@ void Client::quick_ack(Connection& conn) {
   ::setsockopt(conn.socket.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
 }
 
-Client::Client(asio::any_io_executor executor, Options options)
+Client::Client(Executor executor, Options options)
     : executor_(executor), options_(options), resolver_(executor), deadlines_(executor) {}
 
 error_code Client::timed(const Connection& conn, error_code ec) {
@@ -89,8 +89,8 @@ std::unique_ptr<Connection> Client::take_idle(const std::string& key) {
   return nullptr;
 }
 
-asio::awaitable<std::pair<error_code, asio::ip::tcp::resolver::results_type>> Client::resolve(
-    const Target& target, double& dns_seconds) {
+Task<std::pair<error_code, httpio::Resolver::results_type>> Client::resolve(const Target& target,
+                                                                            double& dns_seconds) {
   const std::string& key = target.key;
   const auto now = Clock::now();
   if (auto it = dns_.find(key); it != dns_.end() && it->second.expires > now)
@@ -98,8 +98,8 @@ asio::awaitable<std::pair<error_code, asio::ip::tcp::resolver::results_type>> Cl
   error_code ec;
   auto address = asio::ip::make_address(target.host, ec);
   if (!ec) {
-    auto results = asio::ip::tcp::resolver::results_type::create(
-        asio::ip::tcp::endpoint(address, target.port), target.host, std::to_string(target.port));
+    auto results = httpio::Resolver::results_type::create(asio::ip::tcp::endpoint(address, target.port),
+                                                          target.host, std::to_string(target.port));
     dns_[key] = {results, Clock::time_point::max()};
     co_return std::pair{error_code{}, results};
   }
@@ -110,8 +110,10 @@ asio::awaitable<std::pair<error_code, asio::ip::tcp::resolver::results_type>> Cl
   co_return std::pair{rec, results};
 }
 
-asio::awaitable<std::pair<error_code, std::unique_ptr<Connection>>> Client::connect(
-    const Target& target, const std::string& key, Clock::time_point deadline, double& dns_seconds) {
+Task<std::pair<error_code, std::unique_ptr<Connection>>> Client::connect(const Target& target,
+                                                                         const std::string& key,
+                                                                         Clock::time_point deadline,
+                                                                         double& dns_seconds) {
   auto [ec, results] = co_await resolve(target, dns_seconds);
   if (ec) co_return std::pair{ec, nullptr};
   auto conn = std::make_unique<Connection>(executor_, options_.max_response_header_bytes + kReadSlack);
@@ -134,9 +136,8 @@ asio::awaitable<std::pair<error_code, std::unique_ptr<Connection>>> Client::conn
   co_return std::pair{error_code{}, std::move(conn)};
 }
 
-asio::awaitable<error_code> Client::send(const Target& target, std::string_view request_head,
-                                         std::string_view body, Clock::time_point deadline, Exchange& out,
-                                         bool head_request) {
+Task<error_code> Client::send(const Target& target, std::string_view request_head, std::string_view body,
+                              Clock::time_point deadline, Exchange& out, bool head_request) {
   const std::string& key = target.key;
   for (int attempt = 0; attempt < 2; ++attempt) {
     const auto get_conn_start = options_.connection_timings ? Clock::now() : Clock::time_point{};
@@ -194,9 +195,8 @@ asio::awaitable<error_code> Client::send(const Target& target, std::string_view 
   co_return asio::error::connection_aborted;
 }
 
-asio::awaitable<std::pair<error_code, std::size_t>> Client::read_body_chunk(Exchange& ex, char* data,
-                                                                            std::size_t size,
-                                                                            Clock::time_point deadline) {
+Task<std::pair<error_code, std::size_t>> Client::read_body_chunk(Exchange& ex, char* data, std::size_t size,
+                                                                 Clock::time_point deadline) {
   auto& body = ex.parser->get().body();
   Connection& conn = *ex.connection;
   conn.deadline.arm(deadlines_, conn.socket, deadline);
@@ -213,8 +213,8 @@ asio::awaitable<std::pair<error_code, std::size_t>> Client::read_body_chunk(Exch
   co_return std::pair{error_code{}, std::size_t{0}};
 }
 
-asio::awaitable<error_code> Client::read_body(Exchange& ex, std::string& out, std::size_t limit,
-                                              Clock::time_point deadline) {
+Task<error_code> Client::read_body(Exchange& ex, std::string& out, std::size_t limit,
+                                   Clock::time_point deadline) {
   if (auto len = ex.content_length()) {
     if (*len > limit) co_return http::error::body_limit;  // refuse before reading a byte of it
     out.reserve(out.size() + *len);
@@ -255,7 +255,7 @@ void Client::finish(Exchange& ex) {
     }
   }
   error_code ignored;
-  ex.connection->socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  ex.connection->socket.shutdown(httpio::Socket::shutdown_both, ignored);
   ex.connection.reset();
 }
 

@@ -4,8 +4,6 @@
 #pragma once
 
 #include <algorithm>
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/buffer_body.hpp>
@@ -21,6 +19,7 @@
 #include <unordered_map>
 
 #include "deadline/deadline.h"
+#include "httpio/httpio.h"
 
 namespace gw::upstream {
 
@@ -29,6 +28,8 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using Clock = std::chrono::steady_clock;
 using error_code = boost::system::error_code;
+using httpio::Executor;
+using httpio::Task;
 
 struct Options {
   std::size_t max_idle_per_host = 250;
@@ -53,11 +54,11 @@ class Connection {
   // max_buffer bounds what one response can make us hold (e.g. an endless chunk extension).
   // Beast reads as much as the buffer's free capacity, and an empty flat_buffer reads 512 bytes:
   // reserving 16 KiB up front reads a response in 16 KiB syscalls instead of 512-byte ones.
-  Connection(asio::any_io_executor ex, std::size_t max_buffer) : socket(ex), buffer(max_buffer) {
+  Connection(Executor ex, std::size_t max_buffer) : socket(ex), buffer(max_buffer) {
     buffer.reserve(std::min<std::size_t>(max_buffer, kReadSize));
   }
   static constexpr std::size_t kReadSize = 16 * 1024;
-  asio::ip::tcp::socket socket;
+  httpio::Socket socket;
   beast::flat_buffer buffer;
   std::string pool_key;
   Clock::time_point idle_since{};
@@ -123,23 +124,21 @@ class Exchange {
 
 class Client {
  public:
-  Client(asio::any_io_executor executor, Options options);
+  Client(Executor executor, Options options);
   ~Client();
 
   // Sends `request_head` (a complete request head, Host included, ending in CRLFCRLF) and `body`, and reads
   // the response head. A failure on a reused pooled connection before any response byte arrives is retried
   // once on a fresh connection.
-  asio::awaitable<error_code> send(const Target& target, std::string_view request_head, std::string_view body,
-                                   Clock::time_point deadline, Exchange& out, bool head_request = false);
+  Task<error_code> send(const Target& target, std::string_view request_head, std::string_view body,
+                        Clock::time_point deadline, Exchange& out, bool head_request = false);
 
   // Reads the next piece of the body into [data, data+size); returns bytes read (0 + done() at end).
-  asio::awaitable<std::pair<error_code, std::size_t>> read_body_chunk(Exchange& ex, char* data,
-                                                                      std::size_t size,
-                                                                      Clock::time_point deadline);
+  Task<std::pair<error_code, std::size_t>> read_body_chunk(Exchange& ex, char* data, std::size_t size,
+                                                           Clock::time_point deadline);
 
   // Reads the remaining body into `out` (up to `limit` bytes; http::error::body_limit past it).
-  asio::awaitable<error_code> read_body(Exchange& ex, std::string& out, std::size_t limit,
-                                        Clock::time_point deadline);
+  Task<error_code> read_body(Exchange& ex, std::string& out, std::size_t limit, Clock::time_point deadline);
 
   // Returns the connection to its pool if the response completed with keep-alive; closes it otherwise.
   void finish(Exchange& ex);
@@ -156,25 +155,25 @@ class Client {
   // Sends the pending ACK now and stops delaying ACKs, once per exchange (see send()).
   static void quick_ack(Connection& conn);
   // dns_seconds: set to the time spent resolving, when a name was resolved.
-  asio::awaitable<std::pair<error_code, std::unique_ptr<Connection>>> connect(const Target& target,
-                                                                              const std::string& key,
-                                                                              Clock::time_point deadline,
-                                                                              double& dns_seconds);
-  asio::awaitable<std::pair<error_code, asio::ip::tcp::resolver::results_type>> resolve(const Target& target,
-                                                                                        double& dns_seconds);
+  Task<std::pair<error_code, std::unique_ptr<Connection>>> connect(const Target& target,
+                                                                   const std::string& key,
+                                                                   Clock::time_point deadline,
+                                                                   double& dns_seconds);
+  Task<std::pair<error_code, httpio::Resolver::results_type>> resolve(const Target& target,
+                                                                      double& dns_seconds);
   std::unique_ptr<Connection> take_idle(const std::string& key);
 
   struct DnsEntry {
-    asio::ip::tcp::resolver::results_type results;
+    httpio::Resolver::results_type results;
     Clock::time_point expires;
   };
 
   // A transfer error, or beast's timeout when the connection's deadline passed during it.
   static error_code timed(const Connection& conn, error_code ec);
 
-  asio::any_io_executor executor_;
+  Executor executor_;
   Options options_;
-  asio::ip::tcp::resolver resolver_;
+  httpio::Resolver resolver_;
   deadline::Deadlines deadlines_;  // before the pools: pooled connections' watches unlink from it
   std::unordered_map<std::string, std::deque<std::unique_ptr<Connection>>> idle_;
   std::unordered_map<std::string, DnsEntry> dns_;

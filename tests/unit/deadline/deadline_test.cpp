@@ -18,7 +18,7 @@ struct Pair {
     a.connect(acceptor.local_endpoint());
     acceptor.accept(b);
   }
-  tcp::socket a, b;
+  Socket a, b;
 };
 
 TEST(Deadlines, ExpireClosesOnlyWhatIsDue) {

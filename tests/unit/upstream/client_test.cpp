@@ -20,12 +20,14 @@ namespace {
 using namespace gw::upstream;
 using namespace std::chrono_literals;
 using tcp = asio::ip::tcp;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using gw::httpio::Task;
+using gw::httpio::use_tuple;
+using Socket = gw::httpio::Socket;
 
 // Accepts connections on 127.0.0.1 and runs `script(socket, connection_index)` on each.
 class FakeBackend {
  public:
-  using Script = std::function<asio::awaitable<void>(tcp::socket&, int)>;
+  using Script = std::function<Task<void>(Socket&, int)>;
   FakeBackend(asio::io_context& io, Script script)
       : acceptor_(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), script_(std::move(script)) {
     asio::co_spawn(io, accept(), asio::detached);
@@ -34,34 +36,34 @@ class FakeBackend {
   int connections = 0;
 
  private:
-  asio::awaitable<void> accept() {
+  Task<void> accept() {
     while (true) {
       auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
       if (ec) co_return;
       asio::co_spawn(acceptor_.get_executor(), serve(std::move(socket), connections++), asio::detached);
     }
   }
-  asio::awaitable<void> serve(tcp::socket socket, int index) { co_await script_(socket, index); }
-  tcp::acceptor acceptor_;
+  Task<void> serve(Socket socket, int index) { co_await script_(socket, index); }
+  gw::httpio::Acceptor acceptor_;
   Script script_;
 };
 
-asio::awaitable<void> read_head(tcp::socket& s, std::string& buf) {
+Task<void> read_head(Socket& s, std::string& buf) {
   co_await asio::async_read_until(s, asio::dynamic_buffer(buf), "\r\n\r\n", use_tuple);
   buf.erase(0, buf.find("\r\n\r\n") + 4);
 }
 
-asio::awaitable<void> write(tcp::socket& s, std::string_view bytes) {
+Task<void> write(Socket& s, std::string_view bytes) {
   co_await asio::async_write(s, asio::buffer(bytes), use_tuple);
 }
 
-asio::awaitable<void> sleep(std::chrono::milliseconds d) {
-  asio::steady_timer t(co_await asio::this_coro::executor, d);
+Task<void> sleep(std::chrono::milliseconds d) {
+  gw::httpio::Timer t(co_await asio::this_coro::executor, d);
   co_await t.async_wait(use_tuple);
 }
 
 // Waits for the peer to close, so a script does not close first.
-asio::awaitable<void> hold(tcp::socket& s) {
+Task<void> hold(Socket& s) {
   char c[256];
   while (true) {
     auto [ec, n] = co_await s.async_read_some(asio::buffer(c), use_tuple);
@@ -78,8 +80,8 @@ struct Result {
 
 constexpr std::string_view kRequest = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
 
-asio::awaitable<Result> fetch(Client& client, std::uint16_t port, std::chrono::milliseconds timeout = 2s,
-                              std::string host = "127.0.0.1") {
+Task<Result> fetch(Client& client, std::uint16_t port, std::chrono::milliseconds timeout = 2s,
+                   std::string host = "127.0.0.1") {
   Result r;
   Exchange ex;
   auto deadline = Clock::now() + timeout;
@@ -93,7 +95,7 @@ asio::awaitable<Result> fetch(Client& client, std::uint16_t port, std::chrono::m
 }
 
 // Runs `test` to completion on a fresh io_context with a client and a scripted backend.
-void run(FakeBackend::Script script, std::function<asio::awaitable<void>(Client&, FakeBackend&)> test,
+void run(FakeBackend::Script script, std::function<Task<void>(Client&, FakeBackend&)> test,
          Options options = {}) {
   asio::io_context io;
   FakeBackend backend(io, std::move(script));
@@ -101,7 +103,7 @@ void run(FakeBackend::Script script, std::function<asio::awaitable<void>(Client&
   bool finished = false;
   asio::co_spawn(
       io,
-      [&]() -> asio::awaitable<void> {
+      [&]() -> Task<void> {
         co_await test(client, backend);
         finished = true;
         io.stop();
@@ -112,7 +114,7 @@ void run(FakeBackend::Script script, std::function<asio::awaitable<void>(Client&
 }
 
 // A backend script: two keep-alive "200 ok" answers on one connection, then waits for the close.
-asio::awaitable<void> answer_ok_twice(tcp::socket& s, int) {
+Task<void> answer_ok_twice(Socket& s, int) {
   std::string buf;
   for (int i = 0; i < 2; ++i) {
     co_await read_head(s, buf);
@@ -122,7 +124,7 @@ asio::awaitable<void> answer_ok_twice(tcp::socket& s, int) {
 }
 
 TEST(UpstreamClient, PoolsAFinishedKeepAliveConnection) {
-  run(answer_ok_twice, [](Client& c, FakeBackend& b) -> asio::awaitable<void> {
+  run(answer_ok_twice, [](Client& c, FakeBackend& b) -> Task<void> {
     auto r = co_await fetch(c, b.port());
     EXPECT_EQ(r.data, "ok");
     EXPECT_EQ(c.idle_connections(), 1u);
@@ -138,7 +140,7 @@ TEST(UpstreamClient, MeasuresTheTimeToGetAConnectionWhenAsked) {
   for (bool measure : {false, true}) {
     run(
         answer_ok_twice,
-        [measure](Client& c, FakeBackend& b) -> asio::awaitable<void> {
+        [measure](Client& c, FakeBackend& b) -> Task<void> {
           for (int i = 0; i < 2; ++i) {  // a dial, then the pooled connection
             Exchange ex;
             auto deadline = Clock::now() + 2s;
@@ -161,7 +163,7 @@ TEST(UpstreamClient, MeasuresTheTimeToGetAConnectionWhenAsked) {
 
 TEST(UpstreamClient, SkipsInterimResponses) {
   run(
-      [](tcp::socket& s, int) -> asio::awaitable<void> {
+      [](Socket& s, int) -> Task<void> {
         std::string buf;
         co_await read_head(s, buf);
         co_await write(s,
@@ -169,7 +171,7 @@ TEST(UpstreamClient, SkipsInterimResponses) {
                        "HTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\ndone");
         co_await hold(s);
       },
-      [](Client& c, FakeBackend& b) -> asio::awaitable<void> {
+      [](Client& c, FakeBackend& b) -> Task<void> {
         auto r = co_await fetch(c, b.port());
         EXPECT_FALSE(r.send) << r.send.message();
         EXPECT_EQ(r.status, 201u);
@@ -180,13 +182,13 @@ TEST(UpstreamClient, SkipsInterimResponses) {
 // Each of these must be an error, and the connection must not be pooled.
 void expect_refused(std::string response, bool error_on_send) {
   run(
-      [response](tcp::socket& s, int) -> asio::awaitable<void> {
+      [response](Socket& s, int) -> Task<void> {
         std::string buf;
         co_await read_head(s, buf);
         co_await write(s, response);
         co_await hold(s);
       },
-      [&](Client& c, FakeBackend& b) -> asio::awaitable<void> {
+      [&](Client& c, FakeBackend& b) -> Task<void> {
         auto r = co_await fetch(c, b.port(), 1s);
         if (error_on_send)
           EXPECT_TRUE(r.send) << response;
@@ -215,7 +217,7 @@ TEST(UpstreamClient, BadFramingIsAnErrorAndNotPooled) {
 // spills to the heap; destroying the exchange used to free that before the parser's fields.
 TEST(UpstreamClient, LargeResponseHeadOutlivesNothing) {
   run(
-      [](tcp::socket& s, int) -> asio::awaitable<void> {
+      [](Socket& s, int) -> Task<void> {
         std::string buf;
         co_await read_head(s, buf);
         std::string head = "HTTP/1.1 200 OK\r\n";
@@ -224,7 +226,7 @@ TEST(UpstreamClient, LargeResponseHeadOutlivesNothing) {
         co_await write(s, head + "Content-Length: 2\r\n\r\nok");
         co_await hold(s);
       },
-      [](Client& c, FakeBackend& b) -> asio::awaitable<void> {
+      [](Client& c, FakeBackend& b) -> Task<void> {
         Exchange ex;
         auto ec = co_await c.send(Target("127.0.0.1", b.port()), kRequest, {}, Clock::now() + 2s, ex);
         EXPECT_FALSE(ec);
@@ -237,13 +239,13 @@ TEST(UpstreamClient, LargeResponseHeadOutlivesNothing) {
 
 TEST(UpstreamClient, ShortBodyIsAnError) {
   run(
-      [](tcp::socket& s, int) -> asio::awaitable<void> {
+      [](Socket& s, int) -> Task<void> {
         std::string buf;
         co_await read_head(s, buf);
         co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nok");
         s.close();
       },
-      [](Client& c, FakeBackend& b) -> asio::awaitable<void> {
+      [](Client& c, FakeBackend& b) -> Task<void> {
         auto r = co_await fetch(c, b.port());
         EXPECT_EQ(r.body, boost::beast::http::error::partial_message);
         EXPECT_EQ(c.idle_connections(), 0u);
@@ -254,7 +256,7 @@ TEST(UpstreamClient, LateBytesOnAnIdleConnectionAreNeverReadAsTheNextResponse) {
   // The backend frames 2 bytes, then "answers" a request nobody sent: a desync. The next request
   // must not get the smuggled response.
   run(
-      [](tcp::socket& s, int index) -> asio::awaitable<void> {
+      [](Socket& s, int index) -> Task<void> {
         std::string buf;
         co_await read_head(s, buf);
         if (index == 0) {
@@ -266,7 +268,7 @@ TEST(UpstreamClient, LateBytesOnAnIdleConnectionAreNeverReadAsTheNextResponse) {
         }
         co_await hold(s);
       },
-      [](Client& c, FakeBackend& b) -> asio::awaitable<void> {
+      [](Client& c, FakeBackend& b) -> Task<void> {
         auto first = co_await fetch(c, b.port());
         EXPECT_EQ(first.data, "ok");
         EXPECT_EQ(c.idle_connections(), 1u);
@@ -281,7 +283,7 @@ TEST(UpstreamClient, A204ThatDeclaresABodyIsNeverReused) {
   // Regression (a flaky e2e 500 in CI): the body a 204 declares is never read, so when the
   // backend sends it late it was taken as the start of the next response on that connection.
   run(
-      [](tcp::socket& s, int index) -> asio::awaitable<void> {
+      [](Socket& s, int index) -> Task<void> {
         std::string buf;
         co_await read_head(s, buf);
         if (index == 0) {
@@ -293,7 +295,7 @@ TEST(UpstreamClient, A204ThatDeclaresABodyIsNeverReused) {
         }
         co_await hold(s);
       },
-      [](Client& c, FakeBackend& b) -> asio::awaitable<void> {
+      [](Client& c, FakeBackend& b) -> Task<void> {
         auto first = co_await fetch(c, b.port());
         EXPECT_EQ(first.status, 204u);
         EXPECT_EQ(first.data, "") << "a 204 has no body, whatever its Content-Length says";
@@ -308,13 +310,13 @@ TEST(UpstreamClient, A204ThatDeclaresABodyIsNeverReused) {
 // cost 16 read syscalls (found with strace). A 64 KiB body sent at once must take a few reads.
 TEST(UpstreamClient, LargeBodiesAreReadInLargeReads) {
   run(
-      [](tcp::socket& s, int) -> asio::awaitable<void> {
+      [](Socket& s, int) -> Task<void> {
         std::string buf;
         co_await read_head(s, buf);
         co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 65536\r\n\r\n" + std::string(65536, 'x'));
         co_await hold(s);
       },
-      [](Client& c, FakeBackend& b) -> asio::awaitable<void> {
+      [](Client& c, FakeBackend& b) -> Task<void> {
         co_await sleep(20ms);  // let the whole body reach our socket buffer first
         Exchange ex;
         const auto deadline = Clock::now() + 2s;
@@ -338,7 +340,7 @@ TEST(UpstreamClient, EndlessChunkExtensionIsBounded) {
   Options o;
   o.max_response_header_bytes = 4096;
   run(
-      [](tcp::socket& s, int) -> asio::awaitable<void> {
+      [](Socket& s, int) -> Task<void> {
         std::string buf;
         co_await read_head(s, buf);
         co_await write(s, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=");
@@ -349,7 +351,7 @@ TEST(UpstreamClient, EndlessChunkExtensionIsBounded) {
         }
         co_await hold(s);
       },
-      [](Client& c, FakeBackend& b) -> asio::awaitable<void> {
+      [](Client& c, FakeBackend& b) -> Task<void> {
         auto start = Clock::now();
         auto r = co_await fetch(c, b.port(), 3s);
         EXPECT_TRUE(r.body);
@@ -362,13 +364,13 @@ TEST(UpstreamClient, EndlessChunkExtensionIsBounded) {
 
 TEST(UpstreamClient, SweepDropsIdleConnectionsTheBackendClosed) {
   run(
-      [](tcp::socket& s, int) -> asio::awaitable<void> {
+      [](Socket& s, int) -> Task<void> {
         std::string buf;
         co_await read_head(s, buf);
         co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
         s.close();  // keep-alive promised, then closed: the pooled fd must not linger
       },
-      [](Client& c, FakeBackend& b) -> asio::awaitable<void> {
+      [](Client& c, FakeBackend& b) -> Task<void> {
         co_await fetch(c, b.port());
         EXPECT_EQ(c.idle_connections(), 1u);
         co_await sleep(50ms);
@@ -394,7 +396,7 @@ TEST(UpstreamClient, ConnectsToAResolvedName) {
   // A name, not an IP literal: resolved, then each address tried in turn. Where "localhost" also
   // resolves to ::1 (the backend listens on 127.0.0.1 only), that attempt is refused and the next
   // address must be tried.
-  run(answer_ok_twice, [](Client& c, FakeBackend& b) -> asio::awaitable<void> {
+  run(answer_ok_twice, [](Client& c, FakeBackend& b) -> Task<void> {
     auto r = co_await fetch(c, b.port(), 2s, "localhost");
     EXPECT_FALSE(r.send) << r.send.message();
     EXPECT_EQ(r.data, "ok");

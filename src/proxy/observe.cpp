@@ -23,7 +23,8 @@ BackendObservation::BackendObservation(const Endpoint& endpoint, std::size_t bac
       backend_(backend),
       worker_(worker),
       scope_(scope),
-      start_(std::chrono::steady_clock::now()) {
+      // Unobserved (no metrics, no trace): no clock reads at all.
+      start_(worker.metrics || scope.trace ? Clock::now() : Clock::time_point{}) {
   if (!scope.trace) return;
   span_ = scope.tracer->start_span(*scope.trace, parent_span, "http.request",
                                    endpoint.backends[backend].span_resource, "http",
@@ -34,6 +35,7 @@ BackendObservation::BackendObservation(const Endpoint& endpoint, std::size_t bac
 void BackendObservation::finish(unsigned status, bool error, bool timed_out, bool complete,
                                 std::int64_t request_bytes, std::int64_t response_content_length,
                                 std::uint64_t body_bytes, std::string_view authority, std::string_view head) {
+  if (!worker_.metrics && !scope_.trace) return;
   const auto end = Clock::now();  // one read for the metrics and the span
   const double secs = seconds(end - start_);
   if (auto* m = worker_.metrics) {
@@ -81,13 +83,14 @@ ProxyObservation::ProxyObservation(const Endpoint& endpoint, WorkerState& worker
       worker_(worker),
       scope_(scope),
       span_(scope.parent_span),
-      start_(std::chrono::steady_clock::now()) {
+      start_(worker.metrics || scope.trace ? Clock::now() : Clock::time_point{}) {
   if (!scope.trace) return;
   span_ = scope.tracer->start_span(*scope.trace, scope.parent_span, "krakend.proxy", endpoint.config->route,
                                    "", telemetry::unix_ns_at(start_));
 }
 
 void ProxyObservation::finish(bool error, bool complete) {
+  if (!worker_.metrics && !scope_.trace) return;
   const auto end = Clock::now();
   if (auto* m = worker_.metrics) m->proxy(endpoint_.route_id, seconds(end - start_), error, false, complete);
   if (scope_.trace && span_ != scope_.parent_span) {

@@ -242,14 +242,15 @@ bool declares_body_it_cannot_have(const Head& head) {
 
 void Client::finish(Exchange& ex) {
   if (!ex.connection) return;
-  if (const auto now = Clock::now(); now - last_sweep_ >= std::chrono::seconds(1)) sweep(now);
+  const auto now = Clock::now();
+  if (now - last_sweep_ >= std::chrono::seconds(1)) sweep(now);
   // Leftover bytes after a complete response mean broken framing: never reuse such a connection.
   if (ex.parser && ex.parser->is_done() && ex.parser->keep_alive() && ex.connection->buffer.size() == 0 &&
       !ex.connection->deadline.expired() && !declares_body_it_cannot_have(ex.parser->get())) {
     auto& list = idle_[ex.connection->pool_key];
     if (list.size() < options_.max_idle_per_host) {
       ex.connection->deadline.disarm();
-      ex.connection->idle_since = Clock::now();
+      ex.connection->idle_since = now;
       list.push_back(std::move(ex.connection));
       return;
     }

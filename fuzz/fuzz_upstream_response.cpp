@@ -36,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (ec) return 0;
     in.remove_prefix(used);
-    const unsigned status = p.get().result_int();
+    const unsigned status = p.head().result_int();
     if (status >= 100 && status < 200 && status != 101 && interim < 8) continue;
     if (check_response_head(status)) return 0;
     break;
@@ -44,7 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Body, as read_body_chunk: the parser writes straight into our buffer.
   char chunk[97];
   std::uint64_t total = 0;
-  auto& body = ex.parser->get().body();
+  auto& body = ex.parser->body();
   while (!ex.done() && !in.empty()) {
     body.data = chunk;
     body.size = sizeof chunk;

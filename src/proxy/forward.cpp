@@ -109,19 +109,31 @@ bool is_hop_by_hop(std::string_view name) {
          iequals(name, "trailer") || iequals(name, "transfer-encoding") || iequals(name, "upgrade");
 }
 
+namespace {
+// Whether the comma-separated token list names `name` (case-insensitive, blanks around tokens ignored).
+bool list_names(std::string_view list, std::string_view name) {
+  while (!list.empty()) {
+    std::size_t comma = list.find(',');
+    std::string_view token = list.substr(0, comma);
+    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+    if (boost::beast::iequals(token, name)) return true;
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+  }
+  return false;
+}
+}  // namespace
+
 bool named_in_connection(const server::Fields& fields, std::string_view name) {
   auto [begin, end] = fields.equal_range(http::field::connection);
-  for (auto it = begin; it != end; ++it) {
-    std::string_view list = it->value();
-    while (!list.empty()) {
-      std::size_t comma = list.find(',');
-      std::string_view token = list.substr(0, comma);
-      while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
-      while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
-      if (boost::beast::iequals(token, name)) return true;
-      list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-    }
-  }
+  for (auto it = begin; it != end; ++it)
+    if (list_names(it->value(), name)) return true;
+  return false;
+}
+
+bool named_in_connection(const upstream::ResponseHead& head, std::string_view name) {
+  for (const auto& f : head)
+    if (f.name() == http::field::connection && list_names(f.value(), name)) return true;
   return false;
 }
 

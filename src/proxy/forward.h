@@ -97,5 +97,6 @@ bool is_hop_by_hop(std::string_view name);
 
 // RFC 9110 §7.6.1: a header named in a Connection header is hop-by-hop for this message too.
 bool named_in_connection(const server::Fields& fields, std::string_view name);
+bool named_in_connection(const upstream::ResponseHead& head, std::string_view name);
 
 }  // namespace gw::proxy

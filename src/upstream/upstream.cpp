@@ -174,7 +174,7 @@ Task<error_code> Client::send(const Target& target, std::string_view request_hea
       while (!ec && !parser->is_header_done())
         ec = co_await httpio::read_some(conn->socket, conn->buffer, *parser, ack_before_waiting);
       rec = timed(*conn, ec);
-      const unsigned status = parser->get().result_int();
+      const unsigned status = parser->head().result_int();
       if (rec || status < 100 || status >= 200 || status == 101) break;
       if (interim == 8) rec = http::error::bad_status;  // an endless stream of 1xx
       parser = &out.new_parser();
@@ -182,7 +182,7 @@ Task<error_code> Client::send(const Target& target, std::string_view request_hea
       parser->body_limit(boost::none);
       if (head_request) parser->skip(true);
     }
-    if (!rec) rec = check_response_head(parser->get().result_int());
+    if (!rec) rec = check_response_head(parser->head().result_int());
     if (rec) {
       const bool nothing_received = conn->buffer.size() == 0 && !parser->got_some();
       if (conn->reused && attempt == 0 && nothing_received && stale_connection_error(rec)) continue;
@@ -197,7 +197,7 @@ Task<error_code> Client::send(const Target& target, std::string_view request_hea
 
 Task<std::pair<error_code, std::size_t>> Client::read_body_chunk(Exchange& ex, char* data, std::size_t size,
                                                                  Clock::time_point deadline) {
-  auto& body = ex.parser->get().body();
+  auto& body = ex.parser->body();
   Connection& conn = *ex.connection;
   conn.deadline.arm(deadlines_, conn.socket, deadline);
   while (!ex.parser->is_done()) {
@@ -246,7 +246,7 @@ void Client::finish(Exchange& ex) {
   if (now - last_sweep_ >= std::chrono::seconds(1)) sweep(now);
   // Leftover bytes after a complete response mean broken framing: never reuse such a connection.
   if (ex.parser && ex.parser->is_done() && ex.parser->keep_alive() && ex.connection->buffer.size() == 0 &&
-      !ex.connection->deadline.expired() && !declares_body_it_cannot_have(ex.parser->get())) {
+      !ex.connection->deadline.expired() && !declares_body_it_cannot_have(ex.parser->head())) {
     auto& list = idle_[ex.connection->pool_key];
     if (list.size() < options_.max_idle_per_host) {
       ex.connection->deadline.disarm();

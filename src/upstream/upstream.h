@@ -137,7 +137,6 @@ class ResponseParser : public http::basic_parser<false> {
 };
 
 // An exchange in progress: the response head is parsed; the body is read with read_body_chunk.
-
 class Exchange {
  public:
   Exchange() : arena_(arena_bytes_, sizeof arena_bytes_) {}

@@ -10,20 +10,8 @@
 #        gateway and of nginx's worker, one more wrk run each; see lib.sh for the other knobs)
 source "$(dirname "$0")/lib.sh"
 
-# Three distinct ~100-byte objects, compact with sorted keys: the gateway's encoder (sorted keys,
-# literal numbers, no whitespace) then produces the same bytes as nginx's verbatim concatenation.
-BODY_A='{"active":true,"email":"ada@example.com","id":1001,"name":"Ada Lovelace","roles":["admin","dev"],"score":98.5}'
-BODY_B='{"currency":"EUR","items":[{"qty":2,"sku":"A-17"},{"qty":1,"sku":"B-42"}],"order_id":"o-7731","total":129.90}'
-BODY_C='{"city":"Lisbon","country":"PT","geo":{"lat":38.7223,"lon":-9.1393},"updated":"2024-05-01T12:00:00Z","zip":"1100-148"}'
-
-be_a=$(free_port); be_b=$(free_port); be_c=$(free_port); nginx_ssi=$(free_port); gw=$(free_port)
-
-backend_server() {  # PORT PATH BODY
-  echo "server { listen 127.0.0.1:$1; location = $2 { default_type application/json; return 200 '$3'; } }"
-}
-start_nginx backends "$(backend_server "$be_a" /a "$BODY_A")
-  $(backend_server "$be_b" /b "$BODY_B")
-  $(backend_server "$be_c" /c "$BODY_C")"
+start_aggregation_backends
+nginx_ssi=$(free_port); gw=$(free_port)
 
 ssi_include() { echo "<!--# include virtual=\"/_$1\" -->"; }
 ssi_location() {  # NAME PATH
@@ -40,15 +28,8 @@ start_nginx ssi "upstream be_a { server 127.0.0.1:$be_a; keepalive 256; }
     $(ssi_location c /c)
   }"
 
-cat >"$WORK/gw.json" <<JSON
-{"version": 3, "timeout": "2s", "extra_config": {"router": {"disable_access_log": true}},
- "endpoints": [{"endpoint": "/agg", "backend": [
-  {"host": ["http://127.0.0.1:$be_a"], "url_pattern": "/a", "group": "a"},
-  {"host": ["http://127.0.0.1:$be_b"], "url_pattern": "/b", "group": "b"},
-  {"host": ["http://127.0.0.1:$be_c"], "url_pattern": "/c", "group": "c"}]}]}
-JSON
-wait_port "$be_a"; wait_port "$be_b"; wait_port "$be_c"; wait_port "$nginx_ssi"
-start_gateway "$WORK/gw.json" "$gw"
+wait_port "$nginx_ssi"
+start_gateway "$WORK/gw-agg.json" "$gw"
 
 echo "one response from each (must be the same JSON):"
 expect_2xx "http://127.0.0.1:$gw/agg" gateway

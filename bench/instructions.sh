@@ -5,7 +5,10 @@
 # not depend on what else the machine is doing, so they show small changes that req/s on a shared VM
 # cannot. Prints instructions per request for both, the difference, and the functions that account for
 # it (self cost, per request).
-# Usage: bench/instructions.sh   (REQUESTS_SECONDS=10 CONNECTIONS=10 TOP=25; needs valgrind)
+# SCENARIO=aggregate measures bench/aggregate.sh's /agg endpoint instead (three JSON backends merged, no
+# telemetry): one side, its instructions per request and its largest functions (self cost, per request).
+# Usage: bench/instructions.sh   (SCENARIO=telemetry|aggregate REQUESTS_SECONDS=10 CONNECTIONS_CG=10 TOP=25;
+#        needs valgrind)
 source "$(dirname "$0")/lib.sh"
 
 command -v valgrind >/dev/null || die "valgrind is not installed"
@@ -13,8 +16,16 @@ SECONDS_UNDER_LOAD=${REQUESTS_SECONDS:-10}
 CONNS=${CONNECTIONS_CG:-10}
 TOP=${TOP:-25}
 
-prom=$(free_port)
-start_item_backend_and_agent "$CLIENT_CPU"
+SCENARIO=${SCENARIO:-telemetry}
+sides=(off on) path=/item
+if [[ $SCENARIO == aggregate ]]; then
+  sides=(aggregate) path=/agg
+  start_aggregation_backends
+  cp "$WORK/gw-agg.json" "$WORK/aggregate.json"
+else
+  [[ $SCENARIO == telemetry ]] || die "SCENARIO is telemetry or aggregate, not $SCENARIO"
+  prom=$(free_port)
+  start_item_backend_and_agent "$CLIENT_CPU"
 echo "{\"version\": 3, \"extra_config\": {\"router\": {\"disable_access_log\": true}}, $endpoints}" >"$WORK/off.json"
 cat >"$WORK/on.json" <<JSON
 {"version": 3, "extra_config": {"router": {"disable_access_log": false},
@@ -23,10 +34,11 @@ cat >"$WORK/on.json" <<JSON
     "exporters": {"prometheus": [{"name": "bench", "host": "127.0.0.1", "port": $prom}]}}},
  $endpoints}
 JSON
+fi
 bin=$(gateway_bin)
 
 declare -A per_request
-for side in off on; do
+for side in "${sides[@]}"; do
   port=$(free_port); envs=()
   [[ $side == on ]] && envs=(DD_TRACE_ENABLED=true DD_LOGS_INJECTION=true DD_SERVICE=bench DD_ENV=bench
     DD_TRACE_AGENT_URL="http://127.0.0.1:$agent")
@@ -35,8 +47,8 @@ for side in off on; do
     >"$WORK/gateway-$side.log" 2>"$WORK/valgrind-$side.err" &
   vg=$!
   PIDS+=($vg)
-  for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$port/item" && break; sleep 0.1; done
-  requests=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${SECONDS_UNDER_LOAD}s" "http://127.0.0.1:$port/item" |
+  for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$port$path" && break; sleep 0.1; done
+  requests=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${SECONDS_UNDER_LOAD}s" "http://127.0.0.1:$port$path" |
     awk '/requests in/ { print $1 }')
   kill -INT "$vg"; wait "$vg" || true
   total=$(callgrind_annotate "$WORK/callgrind-$side.out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
@@ -49,6 +61,12 @@ for side in off on; do
       sub(/^[^ (]*\.(S|c|cc|cpp|h|hpp|ipp):/, "", f); self[f] += c / n }
       END { for (f in self) printf "%.0f\t%s\n", self[f], f }' >"$WORK/self-$side.tsv"
 done
+if [[ $SCENARIO == aggregate ]]; then
+  echo
+  echo "largest functions (self instructions per request):"
+  sort -nr "$WORK/self-aggregate.tsv" | awk -F'\t' -v top="$TOP" 'NR <= top { printf "%7d  %s\n", $1, substr($2, 1, 120) }'
+  exit 0
+fi
 echo "telemetry on - off: $((per_request[on] - per_request[off])) instructions per request"
 echo
 echo "largest differences (self instructions per request: off, on, on - off):"

@@ -115,6 +115,29 @@ start_item_backend_and_agent() {
   wait_port "$agent" || die "fake agent did not start: $(cat "$WORK/agent.err")"
 }
 
+# The aggregation scenario's backends: one nginx serving three distinct ~100-byte JSON objects (BODY_A,
+# BODY_B, BODY_C on ports $be_a /a, $be_b /b, $be_c /c), and the gateway config merging them on /agg
+# (default json encoding, one group per backend) in $WORK/gw-agg.json. The objects are compact with
+# sorted keys: the gateway's encoder (sorted keys, literal numbers, no whitespace) then produces the
+# same bytes as a verbatim concatenation.
+start_aggregation_backends() {
+  BODY_A='{"active":true,"email":"ada@example.com","id":1001,"name":"Ada Lovelace","roles":["admin","dev"],"score":98.5}'
+  BODY_B='{"currency":"EUR","items":[{"qty":2,"sku":"A-17"},{"qty":1,"sku":"B-42"}],"order_id":"o-7731","total":129.90}'
+  BODY_C='{"city":"Lisbon","country":"PT","geo":{"lat":38.7223,"lon":-9.1393},"updated":"2024-05-01T12:00:00Z","zip":"1100-148"}'
+  be_a=$(free_port); be_b=$(free_port); be_c=$(free_port)
+  local server='server { listen 127.0.0.1:%s; location = %s { default_type application/json; return 200 %s; } }\n'
+  # shellcheck disable=SC2059  # the format is ours
+  start_nginx backends "$(printf "$server" "$be_a" /a "'$BODY_A'" "$be_b" /b "'$BODY_B'" "$be_c" /c "'$BODY_C'")"
+  cat >"$WORK/gw-agg.json" <<JSON
+{"version": 3, "timeout": "2s", "extra_config": {"router": {"disable_access_log": true}},
+ "endpoints": [{"endpoint": "/agg", "backend": [
+  {"host": ["http://127.0.0.1:$be_a"], "url_pattern": "/a", "group": "a"},
+  {"host": ["http://127.0.0.1:$be_b"], "url_pattern": "/b", "group": "b"},
+  {"host": ["http://127.0.0.1:$be_c"], "url_pattern": "/c", "group": "c"}]}]}
+JSON
+  wait_port "$be_a"; wait_port "$be_b"; wait_port "$be_c"
+}
+
 # start_gateway CONFIG_FILE PORT [ENV...]: stdout+stderr go to $WORK/gateway-PORT.log; the PID is
 # left in GATEWAY_PID (when called directly, not in a subshell).
 start_gateway() {

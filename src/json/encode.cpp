@@ -1,6 +1,7 @@
 // Go encoding/json Marshal output for map[string]interface{} trees (see json.h).
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 #include "json/json.h"
 #include "json/utf8.h"
@@ -91,10 +92,18 @@ void encode_value(const Value& v, std::string& out) {
 }  // namespace
 
 void encode_string(std::string_view s, std::string& out) {
-  out.reserve(out.size() + s.size() + 2);
-  out.push_back('"');
-  std::size_t start = 0, i = 0;
   const std::size_t n = s.size();
+  std::size_t i = 0;
+  while (i < n && kSafe[static_cast<unsigned char>(s[i])]) ++i;
+  if (i == n) {  // most keys and values: nothing to escape, so one append and a copy
+    const std::size_t at = out.size();
+    out.append(n + 2, '"');
+    if (n) std::memcpy(out.data() + at + 1, s.data(), n);
+    return;
+  }
+  out.reserve(out.size() + n + 2);
+  out.push_back('"');
+  std::size_t start = 0;
   while (i < n) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (kSafe[c]) {

@@ -170,6 +170,17 @@ TEST(JsonEncode, SortedKeysAtEveryLevel) {
   EXPECT_EQ(RoundTrip(" [ 1 , \"x\" , null ] "), "[1,\"x\",null]");
 }
 
+TEST(JsonEncode, PlainStringsAppendAfterWhatIsThere) {
+  // The no-escape fast path and the escaping path both append: output already in `out` stays.
+  std::string out = "[";
+  encode_string("", out);
+  out += ',';
+  encode_string("plain text", out);
+  out += ',';
+  encode_string("ends with <", out);
+  EXPECT_EQ(out, R"(["","plain text","ends with \u003c")");
+}
+
 TEST(JsonEncode, GoStringEscaping) {
   std::string out;
   encode_string("<a href=\"x\">&amp;</a>", out);

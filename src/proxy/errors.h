@@ -1,7 +1,6 @@
 // Private to the proxy module: how failures become responses, in one place.
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
 #include <string>
 
 #include "proxy/endpoint.h"

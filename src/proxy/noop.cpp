@@ -1,8 +1,6 @@
 // no-op endpoints: the backend's status, headers (minus hop-by-hop) and body reach the client as
 // they are, streamed in bounded chunks so memory does not grow with the body.
 #include <array>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
 

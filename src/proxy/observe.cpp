@@ -7,6 +7,8 @@ namespace gw::proxy {
 namespace {
 using Clock = std::chrono::steady_clock;
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+// Something records this call (metrics or a trace); otherwise the observations read no clock at all.
+bool observed(const WorkerState& worker, const RequestScope& scope) { return worker.metrics || scope.trace; }
 }  // namespace
 
 std::string_view RequestScope::propagation(std::size_t span) const {
@@ -23,8 +25,7 @@ BackendObservation::BackendObservation(const Endpoint& endpoint, std::size_t bac
       backend_(backend),
       worker_(worker),
       scope_(scope),
-      // Unobserved (no metrics, no trace): no clock reads at all.
-      start_(worker.metrics || scope.trace ? Clock::now() : Clock::time_point{}) {
+      start_(observed(worker, scope) ? Clock::now() : Clock::time_point{}) {
   if (!scope.trace) return;
   span_ = scope.tracer->start_span(*scope.trace, parent_span, "http.request",
                                    endpoint.backends[backend].span_resource, "http",
@@ -35,7 +36,7 @@ BackendObservation::BackendObservation(const Endpoint& endpoint, std::size_t bac
 void BackendObservation::finish(unsigned status, bool error, bool timed_out, bool complete,
                                 std::int64_t request_bytes, std::int64_t response_content_length,
                                 std::uint64_t body_bytes, std::string_view authority, std::string_view head) {
-  if (!worker_.metrics && !scope_.trace) return;
+  if (!observed(worker_, scope_)) return;
   const auto end = Clock::now();  // one read for the metrics and the span
   const double secs = seconds(end - start_);
   if (auto* m = worker_.metrics) {
@@ -83,14 +84,14 @@ ProxyObservation::ProxyObservation(const Endpoint& endpoint, WorkerState& worker
       worker_(worker),
       scope_(scope),
       span_(scope.parent_span),
-      start_(worker.metrics || scope.trace ? Clock::now() : Clock::time_point{}) {
+      start_(observed(worker, scope) ? Clock::now() : Clock::time_point{}) {
   if (!scope.trace) return;
   span_ = scope.tracer->start_span(*scope.trace, scope.parent_span, "krakend.proxy", endpoint.config->route,
                                    "", telemetry::unix_ns_at(start_));
 }
 
 void ProxyObservation::finish(bool error, bool complete) {
-  if (!worker_.metrics && !scope_.trace) return;
+  if (!observed(worker_, scope_)) return;
   const auto end = Clock::now();
   if (auto* m = worker_.metrics) m->proxy(endpoint_.route_id, seconds(end - start_), error, false, complete);
   if (scope_.trace && span_ != scope_.parent_span) {

@@ -392,6 +392,85 @@ TEST(UpstreamClient, IdleSocketCleanliness) {
   ::close(fds[0]);
 }
 
+// Bytes that arrive while the exchange still holds the connection (the worker waiting on other sockets
+// meanwhile, so their readiness is reported to nobody) must keep it out of reuse as well.
+TEST(UpstreamClient, LateBytesBeforeTheConnectionIsPooledAreNeverReadAsTheNextResponse) {
+  run(
+      [](Socket& s, int index) -> Task<void> {
+        std::string buf;
+        co_await read_head(s, buf);
+        if (index == 0) {
+          co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+          co_await sleep(10ms);
+          co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil");
+        } else {
+          co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood");
+        }
+        co_await hold(s);
+      },
+      [](Client& c, FakeBackend& b) -> Task<void> {
+        Exchange ex;
+        const auto deadline = Clock::now() + 2s;
+        EXPECT_FALSE(co_await c.send(Target("127.0.0.1", b.port()), kRequest, {}, deadline, ex));
+        co_await sleep(60ms);  // "evil" arrives and its edge is reported while nobody reads this socket
+        std::string body;
+        EXPECT_FALSE(co_await c.read_body(ex, body, 1 << 20, deadline));
+        EXPECT_EQ(body, "ok");
+        c.finish(ex);
+        EXPECT_EQ(c.idle_connections(), 1u) << "pooled: its dirt is found when it is taken";
+        co_await sleep(10ms);
+        auto second = co_await fetch(c, b.port());
+        EXPECT_EQ(second.data, "good");
+        EXPECT_EQ(b.connections, 2);
+      });
+}
+
+TEST(UpstreamClient, BytesRightBehindTheResponseAreNeverReadAsTheNextResponse) {
+  run(
+      [](Socket& s, int index) -> Task<void> {
+        std::string buf;
+        co_await read_head(s, buf);
+        if (index == 0) {
+          co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+          co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil");
+        } else {
+          co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood");
+        }
+        co_await hold(s);
+      },
+      [](Client& c, FakeBackend& b) -> Task<void> {
+        auto first = co_await fetch(c, b.port());
+        EXPECT_EQ(first.data, "ok");
+        co_await sleep(10ms);
+        auto second = co_await fetch(c, b.port());
+        EXPECT_EQ(second.data, "good");
+        EXPECT_EQ(b.connections, 2);
+      });
+}
+
+// The cleanliness check before each reuse must not disturb a connection that is clean.
+TEST(UpstreamClient, AReusedConnectionServesManyRequests) {
+  run(
+      [](Socket& s, int) -> Task<void> {
+        std::string buf;
+        for (int i = 0; i < 5; ++i) {
+          co_await read_head(s, buf);
+          co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        }
+        co_await hold(s);
+      },
+      [](Client& c, FakeBackend& b) -> Task<void> {
+        for (int i = 0; i < 5; ++i) {
+          auto r = co_await fetch(c, b.port());
+          EXPECT_FALSE(r.send) << r.send.message();
+          EXPECT_EQ(r.data, "ok");
+          if (i % 2) co_await sleep(5ms);
+        }
+        EXPECT_EQ(b.connections, 1);
+        EXPECT_EQ(c.idle_connections(), 1u);
+      });
+}
+
 TEST(UpstreamClient, ConnectsToAResolvedName) {
   // A name, not an IP literal: resolved, then each address tried in turn. Where "localhost" also
   // resolves to ::1 (the backend listens on 127.0.0.1 only), that attempt is refused and the next

@@ -5,8 +5,12 @@
 // field. Here the parser runs in the coroutine, and that exception becomes http::error::header_limit.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/detail/reactor.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -14,8 +18,10 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
+#include <cerrno>
 #include <chrono>
 #include <stdexcept>
+#include <type_traits>
 
 namespace gw::httpio {
 
@@ -37,6 +43,92 @@ using Timer = asio::basic_waitable_timer<std::chrono::steady_clock,
                                          asio::wait_traits<std::chrono::steady_clock>, Executor>;
 inline constexpr asio::use_awaitable_t<Executor> use_task{};
 inline constexpr auto use_tuple = asio::as_tuple(use_task);  // co_await yields (error_code, results...)
+
+namespace detail {
+// An asio socket's implementation (descriptor, reactor registration), which asio keeps protected.
+struct SocketAccess : Socket {
+  static auto& implementation(Socket& s) { return (s.*(&SocketAccess::impl_)).get_implementation(); }
+};
+
+// A reactor receive that declines the reactor's speculative attempt and runs only once readiness is
+// reported (see receive_when_ready).
+template <class Handler>
+class ReadyReceiveOp : public asio::detail::reactor_op {
+ public:
+  ReadyReceiveOp(int fd, asio::mutable_buffer buffer, int flags, bool holds_work, Handler handler)
+      : reactor_op(error_code(), &ReadyReceiveOp::perform_receive, &ReadyReceiveOp::complete),
+        fd_(fd),
+        buffer_(buffer),
+        flags_(flags),
+        holds_work_(holds_work),
+        handler_(std::move(handler)) {}
+  bool started = false;
+
+ private:
+  static status perform_receive(reactor_op* base) {
+    auto* op = static_cast<ReadyReceiveOp*>(base);
+    if (!op->started) return not_done;
+    for (;;) {
+      const ssize_t n = ::recv(op->fd_, op->buffer_.data(), op->buffer_.size(), op->flags_ | MSG_DONTWAIT);
+      if (n >= 0) {
+        op->bytes_transferred_ = static_cast<std::size_t>(n);
+        if (n == 0) op->ec_ = asio::error::eof;
+        return done;
+      }
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return not_done;  // a spurious wakeup: keep waiting
+      op->ec_ = error_code(errno, asio::error::get_system_category());
+      return done;
+    }
+  }
+  // owner is null when the io_context is destroyed with the operation pending: free it, call nothing.
+  static void complete(void* owner, asio::detail::operation* base, const error_code&, std::size_t) {
+    auto* op = static_cast<ReadyReceiveOp*>(base);
+    // The scheduler counts this completion as the end of a unit of work: one the op gave back.
+    if (owner && !op->holds_work_) static_cast<asio::detail::scheduler*>(owner)->compensating_work_started();
+    Handler handler(std::move(op->handler_));
+    const std::size_t n = op->bytes_transferred_;
+    // Nothing received and no error: the reactor was shutting down (a receive never completes empty).
+    const error_code ec = op->ec_ || n > 0 ? op->ec_ : error_code(asio::error::eof);
+    delete op;
+    if (owner) std::move(handler)(ec, n);
+  }
+  int fd_;
+  asio::mutable_buffer buffer_;
+  int flags_;
+  bool holds_work_;
+  Handler handler_;
+};
+}  // namespace detail
+
+// socket.async_receive without asio's speculative first attempt: the receive is made only once the
+// reactor reports the socket readable. Right after a request is sent its response cannot be there
+// yet, so asio's attempt is a wasted recvfrom (EAGAIN) per backend call, which nginx, reading only
+// on readiness, does not make. The reactor is edge-triggered: readiness reported while no receive was
+// pending is remembered by asio only for its speculative attempt. So call this only when nothing can
+// have arrived unread before: the socket was drained (or its unread bytes found) in this same handler
+// turn, with no wait on the io_context in between.
+// holds_work = false: the pending receive does not keep io_context::run() going (like an idle
+// watch that must not stop a draining worker from finishing); only from the io_context's thread.
+template <class Token>
+auto receive_when_ready(Socket& socket, asio::mutable_buffer buffer, int flags, Token&& token,
+                        bool holds_work = true) {
+  return asio::async_initiate<Token, void(error_code, std::size_t)>(
+      [&socket, buffer, flags, holds_work](auto handler) {
+        using Op = detail::ReadyReceiveOp<std::decay_t<decltype(handler)>>;
+        auto& impl = detail::SocketAccess::implementation(socket);
+        asio::io_context& context = socket.get_executor().context();
+        // A closed socket has no registration: the reactor completes the op at once (bad_descriptor),
+        // counted as the thread's own work, which must not be given back.
+        const bool gives_back_work = !holds_work && impl.reactor_data_ != nullptr;
+        auto* op = new Op(impl.socket_, buffer, flags, !gives_back_work, std::move(handler));
+        asio::use_service<asio::detail::reactor>(context).start_op(
+            asio::detail::reactor::read_op, impl.socket_, impl.reactor_data_, op, false, true);
+        op->started = true;
+        if (gives_back_work) asio::use_service<asio::detail::io_context_impl>(context).work_finished();
+      },
+      token);
+}
 
 // Beast's http::async_read_some: parses what is buffered, reading more while the parser needs it.
 // Returns when the parser made progress it can report (header done, body bytes, message done) or

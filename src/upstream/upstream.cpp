@@ -3,10 +3,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <array>
 #include <boost/asio/write.hpp>
 #include <cerrno>
+#include <tuple>
 
 #include "httpio/httpio.h"
 
@@ -22,11 +24,45 @@ bool stale_connection_error(const error_code& ec) {
 }
 constexpr std::size_t kReadSlack = 65536;  // one read beyond a maximal head
 
+// Sends as much of head + body as the socket takes now, without waiting: (error, bytes sent).
+std::pair<error_code, std::size_t> send_now(httpio::Socket& socket, std::string_view head,
+                                            std::string_view body) {
+  iovec parts[2] = {{const_cast<char*>(head.data()), head.size()},
+                    {const_cast<char*>(body.data()), body.size()}};
+  msghdr message{};
+  message.msg_iov = parts;
+  message.msg_iovlen = body.empty() ? 1 : 2;
+  for (;;) {
+    const ssize_t n = ::sendmsg(socket.native_handle(), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n >= 0) return {error_code{}, static_cast<std::size_t>(n)};
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return {error_code{}, 0};
+    return {error_code(errno, asio::error::get_system_category()), 0};
+  }
+}
+
 }  // namespace
 
 error_code check_response_head(unsigned status) {
   if (status < 100 || status == 101) return http::error::bad_status;
   return {};
+}
+
+bool Client::idle_clean(Connection& conn) {
+  return conn.watching ? !conn.idle_watch->dirty : idle_socket_clean(conn.socket.native_handle());
+}
+
+void Client::watch_idle(Connection& conn) {
+  if (!conn.idle_watch) conn.idle_watch = std::make_shared<Connection::IdleWatch>();
+  auto watch = conn.idle_watch;
+  conn.watching = true;
+  // Not work of the io_context: a worker with only idle connections left has finished.
+  httpio::receive_when_ready(
+      conn.socket, asio::buffer(&watch->peeked, 1), MSG_PEEK,
+      [watch](const error_code& ec, std::size_t) {
+        if (ec != asio::error::operation_aborted) watch->dirty = true;
+      },
+      false);
 }
 
 bool Client::idle_socket_clean(int fd) {
@@ -56,7 +92,7 @@ std::size_t Client::sweep(Clock::time_point now) {
   std::size_t dropped = 0;
   for (auto& [key, list] : idle_) {
     auto keep = std::remove_if(list.begin(), list.end(), [&](const std::unique_ptr<Connection>& c) {
-      return now - c->idle_since >= options_.idle_timeout || !idle_socket_clean(c->socket.native_handle());
+      return now - c->idle_since >= options_.idle_timeout || !idle_clean(*c);
     });
     dropped += static_cast<std::size_t>(list.end() - keep);
     list.erase(keep, list.end());
@@ -79,7 +115,12 @@ std::unique_ptr<Connection> Client::take_idle(const std::string& key) {
     std::unique_ptr<Connection> c = std::move(list.back());
     list.pop_back();
     // Bytes or EOF on an idle connection: the backend closed it or sent more than it framed.
-    if (now - c->idle_since < options_.idle_timeout && idle_socket_clean(c->socket.native_handle())) {
+    if (now - c->idle_since < options_.idle_timeout && idle_clean(*c)) {
+      if (c->watching) {
+        error_code ignored;
+        c->socket.cancel(ignored);  // ends the idle watch, no syscall (its handler sees operation_aborted)
+        c->watching = false;
+      }
       c->reused = true;
       return c;
     }
@@ -151,14 +192,37 @@ Task<error_code> Client::send(const Target& target, std::string_view request_hea
       out.get_conn_seconds = std::chrono::duration<double>(Clock::now() - get_conn_start).count();
     conn->quick_acked = false;
     conn->deadline.arm(deadlines_, conn->socket, deadline);
-    std::array<asio::const_buffer, 2> buffers{asio::buffer(request_head), asio::buffer(body)};
-    auto [wec0, written] = co_await asio::async_write(conn->socket, buffers, use_tuple);
+    // Sent here rather than by async_write, whose completion would be a trip through the io_context:
+    // the response is then waited for in this same turn, which receive_when_ready needs.
+    auto [wec0, sent] = send_now(conn->socket, request_head, body);
+    const bool sent_whole = !wec0 && sent == request_head.size() + body.size();
+    if (!wec0 && !sent_whole) {  // the socket buffer is full: the rest as room appears
+      std::array<asio::const_buffer, 2> rest{asio::buffer(request_head), asio::buffer(body)};
+      if (sent < request_head.size()) {
+        rest[0] = asio::buffer(request_head.substr(sent));
+      } else {
+        rest[0] = asio::const_buffer();
+        rest[1] = asio::buffer(body.substr(sent - request_head.size()));
+      }
+      std::tie(wec0, std::ignore) = co_await asio::async_write(conn->socket, rest, use_tuple);
+    }
     const error_code wec = timed(*conn, wec0);
     ResponseParser* parser = &out.new_parser();
     parser->header_limit(static_cast<std::uint32_t>(options_.max_response_header_bytes));
     parser->body_limit(boost::none);  // bodies are streamed or bounded by the caller
     if (head_request) parser->skip(true);
-    error_code rec = wec;
+    error_code first_ec = wec;
+    bool drained = false;  // the first receive took all the socket had
+    if (!wec && sent_whole) {
+      // The response cannot be here yet: wait for readiness instead of a receive that fails.
+      const std::size_t room = beast::read_size(conn->buffer, 65536);
+      auto [ec, n] =
+          co_await httpio::receive_when_ready(conn->socket, conn->buffer.prepare(room), 0, use_tuple);
+      conn->buffer.commit(n);
+      drained = !ec && n < room;
+      first_ec = ec == asio::error::eof ? error_code(http::error::end_of_stream) : timed(*conn, ec);
+    }
+    error_code rec = first_ec;
     // Backends that leave Nagle on (Python's http.server, many frameworks) write the head and the
     // body separately; the body then waits for our ACK of the head, which delayed ACK holds for
     // ~40 ms on a reused connection. Once part of a response is in, quick-ack before waiting for
@@ -181,6 +245,11 @@ Task<error_code> Client::send(const Target& target, std::string_view request_hea
       if (head_request) parser->skip(true);
     }
     if (!rec) rec = check_response_head(parser->head().result_int());
+    // The whole response arrived with the receive above, in this turn (no further wait: that would
+    // have quick-acked first), so the socket is drained: watch it from now until it is reused.
+    if (!rec && drained && !conn->quick_acked && !conn->watching &&
+        (parser->is_done() || (parser->content_length() && conn->buffer.size() >= *parser->content_length())))
+      watch_idle(*conn);
     if (rec) {
       const bool nothing_received = conn->buffer.size() == 0 && !parser->got_some();
       if (conn->reused && attempt == 0 && nothing_received && stale_connection_error(rec)) continue;
@@ -244,7 +313,8 @@ void Client::finish(Exchange& ex) {
   if (now - last_sweep_ >= std::chrono::seconds(1)) sweep(now);
   // Leftover bytes after a complete response mean broken framing: never reuse such a connection.
   if (ex.parser && ex.parser->is_done() && ex.parser->keep_alive() && ex.connection->buffer.size() == 0 &&
-      !ex.connection->deadline.expired() && !declares_body_it_cannot_have(ex.parser->head())) {
+      !ex.connection->deadline.expired() && !(ex.connection->watching && ex.connection->idle_watch->dirty) &&
+      !declares_body_it_cannot_have(ex.parser->head())) {
     auto& list = idle_[ex.connection->pool_key];
     if (list.size() < options_.max_idle_per_host) {
       ex.connection->deadline.disarm();

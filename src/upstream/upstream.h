@@ -66,6 +66,14 @@ class Connection {
   bool reused = false;
   bool quick_acked = false;  // TCP_QUICKACK set during the current exchange
   deadline::Watch deadline;  // armed from connecting or send() until the connection is pooled or dropped
+  // A receive is pending that finds bytes or EOF the backend sends while no request is outstanding
+  // (Client::watch_idle); what it found is shared with it, as it may complete after the connection is gone.
+  struct IdleWatch {
+    bool dirty = false;  // the backend sent bytes or closed after the response
+    char peeked = 0;
+  };
+  bool watching = false;
+  std::shared_ptr<IdleWatch> idle_watch;
 };
 
 // Refuses response heads the gateway must not relay: status outside 100..999 semantics we can
@@ -209,10 +217,18 @@ class Client {
   // Whether an idle pooled socket is still clean: no unsolicited bytes (a desynchronised or
   // smuggled response) and no EOF from the backend. One non-blocking MSG_PEEK.
   static bool idle_socket_clean(int fd);
+  // Whether a pooled connection is still clean: its idle watch found nothing, or else the probe above.
+  static bool idle_clean(Connection& conn);
 
  private:
   // Sends the pending ACK now and stops delaying ACKs, once per exchange (see send()).
   static void quick_ack(Connection& conn);
+  // Keeps a 1-byte MSG_PEEK receive pending on a connection whose whole response is in: like the read
+  // handler nginx keeps on its cached upstream connections, it completes only when the backend sends
+  // more or closes, which marks the connection dirty, and taking the connection from the pool cancels
+  // it; so reuse needs no probe syscall. Only correct in the handler turn whose receive drained the
+  // socket (see httpio::receive_when_ready); connections not watched are probed when taken.
+  static void watch_idle(Connection& conn);
   // dns_seconds: set to the time spent resolving, when a name was resolved.
   Task<std::pair<error_code, std::unique_ptr<Connection>>> connect(const Target& target,
                                                                    const std::string& key,

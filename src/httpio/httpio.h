@@ -6,7 +6,10 @@
 #pragma once
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
+#include <algorithm>
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -15,13 +18,16 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
 #include <cerrno>
 #include <chrono>
 #include <stdexcept>
+#include <tuple>
 #include <type_traits>
+#include <utility>
 
 namespace gw::httpio {
 
@@ -128,6 +134,46 @@ auto receive_when_ready(Socket& socket, asio::mutable_buffer buffer, int flags, 
         if (gives_back_work) asio::use_service<asio::detail::io_context_impl>(context).work_finished();
       },
       token);
+}
+
+// Sends as much of `buffers` as the socket takes now, without waiting: (error, bytes sent). A write
+// that fits the socket buffer (nearly every response and backend request) then costs no trip through
+// the io_context, which async_write's completion would.
+template <std::size_t N>
+std::pair<error_code, std::size_t> send_now(Socket& socket,
+                                            const std::array<asio::const_buffer, N>& buffers) {
+  iovec parts[N];
+  for (std::size_t i = 0; i < N; ++i) parts[i] = {const_cast<void*>(buffers[i].data()), buffers[i].size()};
+  msghdr message{};
+  message.msg_iov = parts;
+  message.msg_iovlen = N;
+  for (;;) {
+    const ssize_t n = ::sendmsg(socket.native_handle(), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n >= 0) return {error_code{}, static_cast<std::size_t>(n)};
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return {error_code{}, 0};
+    return {error_code(errno, asio::error::get_system_category()), 0};
+  }
+}
+
+// `buffers` without their first `n` bytes.
+template <std::size_t N>
+std::array<asio::const_buffer, N> skip(std::array<asio::const_buffer, N> buffers, std::size_t n) {
+  for (auto& b : buffers) {
+    const std::size_t take = std::min(n, b.size());
+    b += take;
+    n -= take;
+  }
+  return buffers;
+}
+
+// Writes all of `buffers`: at once when the socket takes them, the rest with async_write.
+template <std::size_t N>
+Task<error_code> write(Socket& socket, const std::array<asio::const_buffer, N>& buffers) {
+  auto [ec, sent] = send_now(socket, buffers);
+  if (!ec && sent < asio::buffer_size(buffers))
+    std::tie(ec, std::ignore) = co_await asio::async_write(socket, skip(buffers, sent), use_tuple);
+  co_return ec;
 }
 
 // Beast's http::async_read_some: parses what is buffered, reading more while the parser needs it.

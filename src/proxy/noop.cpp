@@ -113,9 +113,9 @@ Task<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match
       framing = length ? static_cast<long long>(*length) : server::kNoFraming;
     std::string response = server::response_head(ex.worker, status, lines, framing, ex.keep_alive);
     w.client.finish(up);
-    std::array<asio::const_buffer, 2> out{asio::buffer(response),
-                                          asio::buffer(buffer.data(), client_head ? 0 : have)};
-    auto [wec, wn] = co_await asio::async_write(ex.stream, out, use_tuple);
+    const std::array<asio::const_buffer, 2> out{asio::buffer(response),
+                                                asio::buffer(buffer.data(), client_head ? 0 : have)};
+    const auto wec = co_await httpio::write(ex.stream, out);
     ex.bytes_written += have;
     co_return !wec;
   }
@@ -126,7 +126,8 @@ Task<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match
                             : ex.request.version() >= 11 ? server::kChunked
                                                          : server::kNoFraming;
   std::string response_head = server::response_head(ex.worker, status, lines, framing, ex.keep_alive);
-  auto [hec, hn] = co_await asio::async_write(ex.stream, asio::buffer(response_head), use_tuple);
+  const auto hec = co_await httpio::write(
+      ex.stream, std::array{asio::const_buffer(response_head.data(), response_head.size())});
   if (hec) co_return false;
   if (client_head) co_return false;  // the backend body is not read: drop both connections
   const bool frame_chunks = chunked && ex.request.version() >= 11;
@@ -137,11 +138,11 @@ Task<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match
     boost::system::error_code wec;
     if (frame_chunks) {
       std::string prefix = chunk_prefix(n);
-      std::array<asio::const_buffer, 3> out{asio::buffer(prefix), asio::buffer(data, n),
-                                            asio::buffer("\r\n", 2)};
-      std::tie(wec, std::ignore) = co_await asio::async_write(ex.stream, out, use_tuple);
+      wec = co_await httpio::write(
+          ex.stream, std::array<asio::const_buffer, 3>{asio::buffer(prefix), asio::buffer(data, n),
+                                                       asio::buffer("\r\n", 2)});
     } else {
-      std::tie(wec, std::ignore) = co_await asio::async_write(ex.stream, asio::buffer(data, n), use_tuple);
+      wec = co_await httpio::write(ex.stream, std::array{asio::const_buffer(data, n)});
     }
     ex.bytes_written += n;
     co_return !wec;

@@ -193,8 +193,8 @@ Task<bool> write_response(Exchange& ex, unsigned status, std::string_view header
   if (ex.request.method() == http::verb::head) body = {};
   ex.status = static_cast<int>(status);
   ex.deadline_after(std::chrono::seconds(60));
-  std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
-  auto [ec, n] = co_await asio::async_write(ex.stream, buffers, use_tuple);
+  const boost::system::error_code ec = co_await httpio::write(
+      ex.stream, std::array<asio::const_buffer, 2>{asio::buffer(head), asio::buffer(body)});
   ex.bytes_written += body.size();
   co_return !ec;
 }

@@ -3,7 +3,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 
 #include <array>
 #include <boost/asio/write.hpp>
@@ -23,23 +22,6 @@ bool stale_connection_error(const error_code& ec) {
          ec == asio::error::broken_pipe || ec == http::error::partial_message;
 }
 constexpr std::size_t kReadSlack = 65536;  // one read beyond a maximal head
-
-// Sends as much of head + body as the socket takes now, without waiting: (error, bytes sent).
-std::pair<error_code, std::size_t> send_now(httpio::Socket& socket, std::string_view head,
-                                            std::string_view body) {
-  iovec parts[2] = {{const_cast<char*>(head.data()), head.size()},
-                    {const_cast<char*>(body.data()), body.size()}};
-  msghdr message{};
-  message.msg_iov = parts;
-  message.msg_iovlen = body.empty() ? 1 : 2;
-  for (;;) {
-    const ssize_t n = ::sendmsg(socket.native_handle(), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n >= 0) return {error_code{}, static_cast<std::size_t>(n)};
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return {error_code{}, 0};
-    return {error_code(errno, asio::error::get_system_category()), 0};
-  }
-}
 
 }  // namespace
 
@@ -194,18 +176,12 @@ Task<error_code> Client::send(const Target& target, std::string_view request_hea
     conn->deadline.arm(deadlines_, conn->socket, deadline);
     // Sent here rather than by async_write, whose completion would be a trip through the io_context:
     // the response is then waited for in this same turn, which receive_when_ready needs.
-    auto [wec0, sent] = send_now(conn->socket, request_head, body);
+    const std::array<asio::const_buffer, 2> request{asio::buffer(request_head), asio::buffer(body)};
+    auto [wec0, sent] = httpio::send_now(conn->socket, request);
     const bool sent_whole = !wec0 && sent == request_head.size() + body.size();
-    if (!wec0 && !sent_whole) {  // the socket buffer is full: the rest as room appears
-      std::array<asio::const_buffer, 2> rest{asio::buffer(request_head), asio::buffer(body)};
-      if (sent < request_head.size()) {
-        rest[0] = asio::buffer(request_head.substr(sent));
-      } else {
-        rest[0] = asio::const_buffer();
-        rest[1] = asio::buffer(body.substr(sent - request_head.size()));
-      }
-      std::tie(wec0, std::ignore) = co_await asio::async_write(conn->socket, rest, use_tuple);
-    }
+    if (!wec0 && !sent_whole)  // the socket buffer is full: the rest as room appears
+      std::tie(wec0, std::ignore) =
+          co_await asio::async_write(conn->socket, httpio::skip(request, sent), use_tuple);
     const error_code wec = timed(*conn, wec0);
     ResponseParser* parser = &out.new_parser();
     parser->header_limit(static_cast<std::uint32_t>(options_.max_response_header_bytes));

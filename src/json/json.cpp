@@ -211,19 +211,16 @@ class Parser {
         return object(out, depth + 1);
       case '[':
         return array(out, depth + 1);
-      case '"': {
-        std::string s;
-        if (!string(s)) return false;
-        out = Value(std::move(s));
+      case '"':
+        if (!string(out.emplace_string())) return false;
         break;
-      }
       case 't':
         if (!literal("true")) return false;
-        out = Value(true);
+        out.emplace_bool(true);
         break;
       case 'f':
         if (!literal("false")) return false;
-        out = Value(false);
+        out.emplace_bool(false);
         break;
       case 'n':
         if (!literal("null")) return false;
@@ -233,7 +230,7 @@ class Parser {
         if (*p_ == '-' || is_digit(*p_)) {
           const char* start = p_;
           if (!number()) return false;
-          out = Value(NumberLiteral{std::string(start, p_)});
+          out.emplace_number(std::string_view(start, static_cast<std::size_t>(p_ - start)));
           break;
         }
         return fail_char("looking for beginning of value");
@@ -436,7 +433,7 @@ class Parser {
         return fail_char("after array element");
       }
     }
-    out = Value(take(arr));
+    out.emplace_array() = take(arr);
     out.set_offset(off);
     return true;
   }
@@ -476,7 +473,7 @@ class Parser {
       }
       dedupe(obj);
     }
-    out = Value(take(obj));
+    out.emplace_object() = take(obj);
     out.set_offset(off);
     return true;
   }

@@ -58,6 +58,13 @@ class Value {
   const Object& as_object() const { return std::get<Object>(data_); }
   Object& as_object() { return std::get<Object>(data_); }
 
+  // Replace the content in place, without a temporary Value (the parser builds every value this way).
+  std::string& emplace_string() { return data_.emplace<std::string>(); }
+  void emplace_number(std::string_view literal) { data_.emplace<NumberLiteral>().text.assign(literal); }
+  void emplace_bool(bool b) { data_.emplace<bool>(b); }
+  Array& emplace_array() { return data_.emplace<Array>(); }
+  Object& emplace_object() { return data_.emplace<Object>(); }
+
   // Object helpers (null / false when this is not an object).
   const Value* find(std::string_view key) const;
   Value* find(std::string_view key);

@@ -177,12 +177,16 @@ class Parser {
     v.clear();
     return v;
   }
+  // Gives the collected elements to `target` (empty) whole, without moving them one by one, and
+  // leaves the level with room for a sibling of the same size: objects at one depth tend to look
+  // alike (arrays of records). Past kReuse elements the level starts empty, so a thread does not keep
+  // a big buffer per depth.
   template <class T>
-  static T take(T& items) {
-    T out(std::make_move_iterator(items.begin()), std::make_move_iterator(items.end()));
-    items.clear();
-    if (items.capacity() > 4096) T().swap(items);  // do not keep a huge buffer per thread
-    return out;
+  static void hand_over(T& items, T& target) {
+    constexpr std::size_t kReuse = 64;
+    const std::size_t n = items.size();
+    target.swap(items);
+    if (n <= kReuse) items.reserve(n);
   }
 
   bool fail(std::string msg) {
@@ -433,7 +437,7 @@ class Parser {
         return fail_char("after array element");
       }
     }
-    out.emplace_array() = take(arr);
+    hand_over(arr, out.emplace_array());
     out.set_offset(off);
     return true;
   }
@@ -473,7 +477,7 @@ class Parser {
       }
       dedupe(obj);
     }
-    out.emplace_object() = take(obj);
+    hand_over(obj, out.emplace_object());
     out.set_offset(off);
     return true;
   }

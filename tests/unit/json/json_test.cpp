@@ -96,6 +96,34 @@ TEST(JsonParse, DuplicateKeysLastWinsInPlace) {
   EXPECT_EQ(b.as_object()[7].first, "k7");
 }
 
+// Containers are handed over whole from per-depth scratch that keeps room for the next sibling:
+// siblings of every size, nested at every depth, must each keep exactly their own elements.
+TEST(JsonParse, SiblingsOfEverySizeKeepTheirOwnElements) {
+  std::string text = "[";
+  for (int n : {3, 1, 5, 0, 100, 2, 0, 70, 1}) {
+    std::string obj = "{", arr = "[";
+    for (int i = 0; i < n; ++i) {
+      const std::string key = "k" + std::to_string(1000 + i);
+      obj += (i ? "," : "") + std::string("\"") + key + "\":[" + std::to_string(i) +
+             ",{\"x\":" + std::to_string(n) + "}]";
+      arr += (i ? "," : "") + std::to_string(i);
+    }
+    obj += "}";
+    arr += "]";
+    text += (text.size() > 1 ? "," : "") + obj + "," + arr;
+  }
+  text += "]";
+  auto v = parse(text);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(encode(*v), text) << "keys were written sorted, so the encoding must match the input";
+  const Array& all = v->as_array();
+  ASSERT_EQ(all.size(), 18u);
+  EXPECT_EQ(all[8].as_object().size(), 100u);
+  EXPECT_EQ(all[9].as_array().size(), 100u);
+  EXPECT_EQ(all[16].as_object().size(), 1u);
+  EXPECT_EQ(all[6].as_object().size(), 0u);
+}
+
 TEST(JsonParse, Offsets) {
   std::string_view text = "{\n  \"a\": [1, {\"b\": true}]\n}";
   Value v = P(text);

@@ -38,6 +38,10 @@ const char* kConfig = R"({
     {"endpoint": "/safejson", "backend": [{"url_pattern": "/array", "encoding": "safejson"}]},
     {"endpoint": "/not-json", "backend": [{"url_pattern": "/json?body=%3Chtml%3E"}]},
     {"endpoint": "/concurrent", "concurrent_calls": 3, "backend": [{"url_pattern": "/json"}]},
+    {"endpoint": "/fan-out", "backend": [
+      {"url_pattern": "/slow?ms=400", "group": "a", "allow": ["method"]},
+      {"url_pattern": "/slow?ms=400", "group": "b", "allow": ["method"]},
+      {"url_pattern": "/slow?ms=400", "group": "c", "allow": ["method"]}]},
     {"endpoint": "/huge", "backend": [{"url_pattern": "/stream?mb=80"}]},
     {"endpoint": "/follow-301", "backend": [{"url_pattern": "/redirect?status=301", "allow": ["method", "path", "headers.Referer"]}]},
     {"endpoint": "/follow-307", "method": "POST", "backend": [{"url_pattern": "/redirect?status=307", "allow": ["method", "body"]}]},
@@ -113,6 +117,17 @@ TEST_F(Pipeline, SequentialUsesPreviousResponses) {
   EXPECT_EQ(r.body, R"({"first":{"next":"abc"},"path":"/echo/abc/7"})");
   Response f = get("/seq-fail");
   EXPECT_EQ(f.status, 500);
+}
+
+TEST_F(Pipeline, BackendsAreCalledConcurrently) {
+  // Three 400 ms backends: all three answers, in about the time of one.
+  const auto start = std::chrono::steady_clock::now();
+  Response r = get("/fan-out");
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"a":{"method":"GET"},"b":{"method":"GET"},"c":{"method":"GET"}})");
+  EXPECT_EQ(r.header("x-krakend-completed"), "true");
+  EXPECT_LT(took, std::chrono::milliseconds(1000));
 }
 
 TEST_F(Pipeline, BackendDeadlineCutsSlowHeadsAndSlowBodies) {

@@ -237,6 +237,7 @@ Task<bool> Endpoint::serve_json(server::Exchange& ex, const router::Match& match
 
   // Merge in arrival order (§4.5).
   json::Value data = json::Value::object();
+  if (n > 1) data.as_object().reserve(n);  // one allocation when each backend has a group
   bool has_data = false, complete = arrival.size() == n, has_error = false;
   std::string errors;
   const Part* single_error = nullptr;

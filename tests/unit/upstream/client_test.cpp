@@ -253,30 +253,41 @@ TEST(UpstreamClient, ShortBodyIsAnError) {
       });
 }
 
+// A backend whose first connection runs `first` (an answer, then bytes nobody asked for) and whose
+// later connections answer "good": the stray bytes must never be read as the next response.
+FakeBackend::Script desync_then_good(std::function<Task<void>(Socket&)> first) {
+  return [first](Socket& s, int index) -> Task<void> {
+    std::string buf;
+    co_await read_head(s, buf);
+    if (index == 0)
+      co_await first(s);
+    else
+      co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood");
+    co_await hold(s);
+  };
+}
+
+// After `pause`, the next request is answered "good", on a second connection.
+Task<void> next_fetch_is_clean(Client& c, FakeBackend& b, std::chrono::milliseconds pause) {
+  co_await sleep(pause);
+  auto next = co_await fetch(c, b.port());
+  EXPECT_EQ(next.data, "good");
+  EXPECT_EQ(b.connections, 2);
+}
+
 TEST(UpstreamClient, LateBytesOnAnIdleConnectionAreNeverReadAsTheNextResponse) {
   // The backend frames 2 bytes, then "answers" a request nobody sent: a desync. The next request
   // must not get the smuggled response.
-  run(
-      [](Socket& s, int index) -> Task<void> {
-        std::string buf;
-        co_await read_head(s, buf);
-        if (index == 0) {
-          co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-          co_await sleep(50ms);
-          co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil");
-        } else {
-          co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood");
-        }
-        co_await hold(s);
-      },
+  run(desync_then_good([](Socket& s) -> Task<void> {
+        co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        co_await sleep(50ms);
+        co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil");
+      }),
       [](Client& c, FakeBackend& b) -> Task<void> {
         auto first = co_await fetch(c, b.port());
         EXPECT_EQ(first.data, "ok");
         EXPECT_EQ(c.idle_connections(), 1u);
-        co_await sleep(150ms);
-        auto second = co_await fetch(c, b.port());
-        EXPECT_EQ(second.data, "good");
-        EXPECT_EQ(b.connections, 2);
+        co_await next_fetch_is_clean(c, b, 150ms);
       });
 }
 
@@ -396,19 +407,11 @@ TEST(UpstreamClient, IdleSocketCleanliness) {
 // Bytes that arrive while the exchange still holds the connection (the worker waiting on other sockets
 // meanwhile, so their readiness is reported to nobody) must keep it out of reuse as well.
 TEST(UpstreamClient, LateBytesBeforeTheConnectionIsPooledAreNeverReadAsTheNextResponse) {
-  run(
-      [](Socket& s, int index) -> Task<void> {
-        std::string buf;
-        co_await read_head(s, buf);
-        if (index == 0) {
-          co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-          co_await sleep(10ms);
-          co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil");
-        } else {
-          co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood");
-        }
-        co_await hold(s);
-      },
+  run(desync_then_good([](Socket& s) -> Task<void> {
+        co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        co_await sleep(10ms);
+        co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil");
+      }),
       [](Client& c, FakeBackend& b) -> Task<void> {
         Exchange ex;
         const auto deadline = Clock::now() + 2s;
@@ -418,33 +421,19 @@ TEST(UpstreamClient, LateBytesBeforeTheConnectionIsPooledAreNeverReadAsTheNextRe
         EXPECT_FALSE(co_await c.read_body(ex, body, 1 << 20, deadline));
         EXPECT_EQ(body, "ok");
         c.finish(ex);
-        co_await sleep(10ms);
-        auto second = co_await fetch(c, b.port());
-        EXPECT_EQ(second.data, "good");
-        EXPECT_EQ(b.connections, 2);
+        co_await next_fetch_is_clean(c, b, 10ms);
       });
 }
 
 TEST(UpstreamClient, BytesRightBehindTheResponseAreNeverReadAsTheNextResponse) {
-  run(
-      [](Socket& s, int index) -> Task<void> {
-        std::string buf;
-        co_await read_head(s, buf);
-        if (index == 0) {
-          co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-          co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil");
-        } else {
-          co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood");
-        }
-        co_await hold(s);
-      },
+  run(desync_then_good([](Socket& s) -> Task<void> {
+        co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil");
+      }),
       [](Client& c, FakeBackend& b) -> Task<void> {
         auto first = co_await fetch(c, b.port());
         EXPECT_EQ(first.data, "ok");
-        co_await sleep(10ms);
-        auto second = co_await fetch(c, b.port());
-        EXPECT_EQ(second.data, "good");
-        EXPECT_EQ(b.connections, 2);
+        co_await next_fetch_is_clean(c, b, 10ms);
       });
 }
 
@@ -474,28 +463,17 @@ TEST(UpstreamClient, AReusedConnectionServesManyRequests) {
 // A response that arrives in pieces is not watched while idle (its last bytes may have been reported
 // ready while nobody listened): the probe when it is taken must still find what came late.
 TEST(UpstreamClient, LateBytesAfterASplitResponseAreNeverReadAsTheNextResponse) {
-  run(
-      [](Socket& s, int index) -> Task<void> {
-        std::string buf;
-        co_await read_head(s, buf);
-        if (index == 0) {
-          co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n");
-          co_await sleep(20ms);
-          co_await write(s, "ok");
-          co_await sleep(30ms);
-          co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil");
-        } else {
-          co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood");
-        }
-        co_await hold(s);
-      },
+  run(desync_then_good([](Socket& s) -> Task<void> {
+        co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n");
+        co_await sleep(20ms);
+        co_await write(s, "ok");
+        co_await sleep(30ms);
+        co_await write(s, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil");
+      }),
       [](Client& c, FakeBackend& b) -> Task<void> {
         auto first = co_await fetch(c, b.port());
         EXPECT_EQ(first.data, "ok");
-        co_await sleep(80ms);
-        auto second = co_await fetch(c, b.port());
-        EXPECT_EQ(second.data, "good");
-        EXPECT_EQ(b.connections, 2);
+        co_await next_fetch_is_clean(c, b, 80ms);
       });
 }
 

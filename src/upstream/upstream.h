@@ -217,10 +217,10 @@ class Client {
   // Whether an idle pooled socket is still clean: no unsolicited bytes (a desynchronised or
   // smuggled response) and no EOF from the backend. One non-blocking MSG_PEEK.
   static bool idle_socket_clean(int fd);
-  // Whether a pooled connection is still clean: its idle watch found nothing, or else the probe above.
-  static bool idle_clean(Connection& conn);
 
  private:
+  // Whether a pooled connection is still clean: its idle watch found nothing, or else the probe above.
+  static bool idle_clean(Connection& conn);
   // Sends the pending ACK now and stops delaying ACKs, once per exchange (see send()).
   static void quick_ack(Connection& conn);
   // Keeps a 1-byte MSG_PEEK receive pending on a connection whose whole response is in: like the read

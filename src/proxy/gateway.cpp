@@ -156,6 +156,7 @@ class Gateway final : public server::Handler {
       entry.status = ex.status;
       entry.duration_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(end - ex.start).count();
       entry.bytes = ex.bytes_written;
+      entry.unix_ns = telemetry::unix_ns_at(end);  // the read above, not another one
       options_.logger->access(state.lane, entry, corr.span_id ? &corr : nullptr);
     }
     co_return usable;

@@ -31,23 +31,25 @@ Task<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match
   const ForwardContext ctx = forward_context(ex, match, ip);
   const std::size_t host = pick_host(b, w);
   ProxyObservation proxy_observe(*this, w, scope);
-  BackendObservation observe(*this, 0, w, scope, proxy_observe.span());
+  // The backend call is the stage's first action: it starts when the stage does (one clock read).
+  BackendObservation observe(*this, 0, w, scope, proxy_observe.span(), proxy_observe.start());
   bool asked_for_gzip = false;
   const std::string head = build_request_head(ctx, b, host, {}, observe.propagation(), &asked_for_gzip);
   const bool head_request = b.method == "HEAD";
   const auto request_bytes = static_cast<std::int64_t>(ex.request.body().size());
+  upstream::Exchange up;
   // Records the call once, however the exchange ends.
   std::uint64_t body_bytes = 0;
   bool recorded = false;
   auto finish = [&](unsigned status, bool error, bool timed_out, std::int64_t content_length) {
     if (recorded) return;
     recorded = true;
+    observe.ended_at(up.finished_at);  // set when the client released the connection just before
     observe.finish(status, error, timed_out, false, request_bytes, content_length, body_bytes,
                    b.authorities[host], head);
-    proxy_observe.finish(error, false);
+    proxy_observe.finish(error, false, observe.end());  // nothing happens between the two ends
   };
 
-  upstream::Exchange up;
   // A client that goes away mid-response still leaves a record of the backend call.
   struct RecordOnExit {
     decltype(finish)& f;
@@ -104,6 +106,7 @@ Task<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match
       have += n;
     }
     body_bytes = have;
+    w.client.finish(up);  // first: its clock read ends the backend span too
     finish(status, false, false, length ? static_cast<std::int64_t>(*length) : -1);
     // 1xx/204 never carry Content-Length; 304 and HEAD keep the backend's (the size the body would have).
     long long framing = static_cast<long long>(have);
@@ -112,7 +115,6 @@ Task<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match
     else if (no_body)
       framing = length ? static_cast<long long>(*length) : server::kNoFraming;
     std::string response = server::response_head(ex.worker, status, lines, framing, ex.keep_alive);
-    w.client.finish(up);
     const std::array<asio::const_buffer, 2> out{asio::buffer(response),
                                                 asio::buffer(buffer.data(), client_head ? 0 : have)};
     const auto wec = co_await httpio::write(ex.stream, out);

@@ -5,7 +5,6 @@
 namespace gw::proxy {
 
 namespace {
-using Clock = std::chrono::steady_clock;
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 // Something records this call (metrics or a trace); otherwise the observations read no clock at all.
 bool observed(const WorkerState& worker, const RequestScope& scope) { return worker.metrics || scope.trace; }
@@ -20,12 +19,15 @@ std::string_view RequestScope::propagation(std::size_t span) const {
 }
 
 BackendObservation::BackendObservation(const Endpoint& endpoint, std::size_t backend, WorkerState& worker,
-                                       RequestScope& scope, std::size_t parent_span)
+                                       RequestScope& scope, std::size_t parent_span,
+                                       Clock::time_point started)
     : endpoint_(endpoint),
       backend_(backend),
       worker_(worker),
       scope_(scope),
-      start_(observed(worker, scope) ? Clock::now() : Clock::time_point{}) {
+      start_(!observed(worker, scope)         ? Clock::time_point{}
+             : started != Clock::time_point{} ? started
+                                              : Clock::now()) {
   if (!scope.trace) return;
   span_ = scope.tracer->start_span(*scope.trace, parent_span, "http.request",
                                    endpoint.backends[backend].span_resource, "http",
@@ -37,7 +39,8 @@ void BackendObservation::finish(unsigned status, bool error, bool timed_out, boo
                                 std::int64_t request_bytes, std::int64_t response_content_length,
                                 std::uint64_t body_bytes, std::string_view authority, std::string_view head) {
   if (!observed(worker_, scope_)) return;
-  const auto end = Clock::now();  // one read for the metrics and the span
+  if (end_ == Clock::time_point{}) end_ = Clock::now();  // one read for the metrics and the span
+  const auto end = end_;
   const double secs = seconds(end - start_);
   if (auto* m = worker_.metrics) {
     const auto b = static_cast<std::uint32_t>(backend_);
@@ -90,9 +93,9 @@ ProxyObservation::ProxyObservation(const Endpoint& endpoint, WorkerState& worker
                                    "", telemetry::unix_ns_at(start_));
 }
 
-void ProxyObservation::finish(bool error, bool complete) {
+void ProxyObservation::finish(bool error, bool complete, Clock::time_point end) {
   if (!observed(worker_, scope_)) return;
-  const auto end = Clock::now();
+  if (end == Clock::time_point{}) end = Clock::now();
   if (auto* m = worker_.metrics) m->proxy(endpoint_.route_id, seconds(end - start_), error, false, complete);
   if (scope_.trace && span_ != scope_.parent_span) {
     telemetry::Span& s = scope_.trace->spans[span_];

@@ -360,6 +360,17 @@ inline constexpr auto kJsonPlain = [] {
   return t;
 }();
 
+// Whether the 8 bytes at p are all plain (kJsonPlain), tested at once: no byte below 0x20 or with
+// the high bit set, none equal to '"' or '\\' (exact existence tests, no false positives).
+inline bool json_plain_word(const char* p) {
+  constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  std::uint64_t x;
+  std::memcpy(&x, p, sizeof x);
+  auto has_zero = [&](std::uint64_t v) { return (v - ones) & ~v & highs; };
+  const std::uint64_t below_space = (x - 0x20 * ones) & ~x & highs;
+  return !(below_space | (x & highs) | has_zero(x ^ ('"' * ones)) | has_zero(x ^ ('\\' * ones)));
+}
+
 // JSON text must be UTF-8 (RFC 8259 8.1): bytes that are not well-formed UTF-8 (a Latin-1 User-Agent,
 // a stray 0xff) become U+FFFD instead of making the whole line unparseable. Writes at most
 // 6 * s.size() bytes at p; returns the end.
@@ -373,6 +384,7 @@ inline char* json_escape_to(char* p, std::string_view s) {
   for (;;) {
     // Fast path: runs of printable ASCII other than '"' and '\\' are copied in one piece.
     const std::size_t run = i;
+    while (i + 8 <= size && json_plain_word(s.data() + i)) i += 8;  // 8 bytes per test, then one by one
     while (i < size && kJsonPlain[static_cast<unsigned char>(s[i])]) ++i;
     if (i > run) lit(s.data() + run, i - run);
     if (i == size) return p;

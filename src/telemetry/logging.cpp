@@ -213,7 +213,7 @@ void Logger::log(unsigned lane, LogLevel level, std::string_view message, std::i
 
 void Logger::access(unsigned lane, const AccessLogEntry& e, const LogCorrelation* corr) {
   if (!config_.access_log || !enabled(LogLevel::info)) return;
-  const std::int64_t now = now_unix_ns();
+  const std::int64_t now = e.unix_ns ? e.unix_ns : now_unix_ns();
   // Same line as format_line(info, "<method> <path> <status>", {fields...}), written in place at a
   // cursor: one bound for the whole line (escaping writes at most 6 bytes per input byte).
   const std::size_t strings = e.method.size() + 2 * e.path.size() + e.route.size() + e.user_agent.size() +

@@ -70,7 +70,8 @@ struct AccessLogEntry {
   std::string_view path, route, client_ip, user_agent;
   int status = 0;
   std::int64_t duration_ns = 0;
-  std::uint64_t bytes = 0;  // response body bytes written
+  std::uint64_t bytes = 0;   // response body bytes written
+  std::int64_t unix_ns = 0;  // when the request ended (the line's timestamp); 0: read the clock
 };
 
 class Logger {

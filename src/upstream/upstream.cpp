@@ -160,6 +160,7 @@ Task<std::pair<error_code, std::unique_ptr<Connection>>> Client::connect(const T
 Task<error_code> Client::send(const Target& target, std::string_view request_head, std::string_view body,
                               Clock::time_point deadline, Exchange& out, bool head_request) {
   const std::string& key = target.key;
+  out.finished_at = {};  // a redirect's earlier hop may have set it
   for (int attempt = 0; attempt < 2; ++attempt) {
     const auto get_conn_start = options_.connection_timings ? Clock::now() : Clock::time_point{};
     std::unique_ptr<Connection> conn = take_idle(key);
@@ -286,6 +287,7 @@ bool declares_body_it_cannot_have(const Head& head) {
 void Client::finish(Exchange& ex) {
   if (!ex.connection) return;
   const auto now = Clock::now();
+  ex.finished_at = now;
   if (now - last_sweep_ >= std::chrono::seconds(1)) sweep(now);
   // Leftover bytes after a complete response mean broken framing: never reuse such a connection.
   if (ex.parser && ex.parser->is_done() && ex.parser->keep_alive() && ex.connection->buffer.size() == 0 &&

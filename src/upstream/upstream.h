@@ -160,6 +160,8 @@ class Exchange {
   // did not happen (a pooled connection needs no DNS, an IP literal is never resolved).
   double get_conn_seconds = -1;
   double dns_seconds = -1;
+  // When Client::finish released the connection (its clock read, reused by the caller's metrics).
+  Clock::time_point finished_at{};
   // Starts a fresh parser whose header fields live in this exchange's arena.
   ResponseParser& new_parser() {
     parser.reset();

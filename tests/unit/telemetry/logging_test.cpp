@@ -190,5 +190,46 @@ TEST(Encoding, DecimalMatchesToChars) {
   }
 }
 
+// The 8-byte test behind json_escape_to's fast path agrees with the byte table for every byte value
+// at every position, with plain bytes around it; and escaping through it matches escaping byte by byte.
+TEST(Encoding, JsonPlainWordMatchesTheByteTable) {
+  for (int position = 0; position < 8; ++position) {
+    for (int byte = 0; byte < 256; ++byte) {
+      char word[8];
+      std::memset(word, 'a', sizeof word);
+      word[position] = static_cast<char>(byte);
+      ASSERT_EQ(detail::json_plain_word(word), detail::kJsonPlain[static_cast<std::size_t>(byte)])
+          << "byte " << byte << " at " << position;
+    }
+  }
+  std::uint64_t x = 0x9e3779b97f4a7c15ull;  // words with several special bytes at once
+  for (int i = 0; i < 200000; ++i) {
+    char word[8];
+    bool plain = true;
+    for (char& c : word) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      c = static_cast<char>(x % 4 ? 'a' + x % 26 : (x >> 8) & 0xff);
+      plain = plain && detail::kJsonPlain[static_cast<unsigned char>(c)];
+    }
+    ASSERT_EQ(detail::json_plain_word(word), plain) << i;
+  }
+  auto escaped = [](std::string_view s) {
+    std::string out(6 * s.size(), '\0');
+    out.resize(static_cast<std::size_t>(detail::json_escape_to(out.data(), s) - out.data()));
+    return out;
+  };
+  EXPECT_EQ(escaped("/api/v1/items?id=42&sort=name"), "/api/v1/items?id=42&sort=name");
+  EXPECT_EQ(escaped("/a/long/path/with\"quote/and\\back\nslash"),
+            "/a/long/path/with\\\"quote/and\\\\back\\nslash");
+  EXPECT_EQ(escaped("Mozilla/5.0 (X11; Linux x86_64) caf\xc3\xa9 \xff end"),
+            "Mozilla/5.0 (X11; Linux x86_64) caf\xc3\xa9 \\ufffd end");
+  EXPECT_EQ(escaped(std::string_view("0123456\x01"
+                                     "89abcdef",
+                                     16)),
+            "0123456\\u000189abcdef");
+}
+
 }  // namespace
 }  // namespace gw::telemetry

@@ -138,14 +138,15 @@ JSON
   wait_port "$be_a"; wait_port "$be_b"; wait_port "$be_c"
 }
 
-# start_gateway CONFIG_FILE PORT [ENV...]: stdout+stderr go to $WORK/gateway-PORT.log; the PID is
-# left in GATEWAY_PID (when called directly, not in a subshell).
+# start_gateway CONFIG_FILE PORT [ENV...]: stdout+stderr go to $WORK/gateway-PORT.log (or to
+# $GATEWAY_STDOUT when set: a FIFO, say); the PID is left in GATEWAY_PID (when called directly, not in
+# a subshell).
 start_gateway() {
   local cfg=$1 port=$2 bin
   shift 2
   bin=$(gateway_bin)  # build first: the command below runs in the background
   "$bin" check -c "$cfg" >"$WORK/gateway-check.err" 2>&1 || die "gateway refused $cfg: $(cat "$WORK/gateway-check.err")"
-  env GATEWAY_WORKERS=1 "$@" taskset -c "$SERVER_CPU" "$bin" run -c "$cfg" -p "$port" >"$WORK/gateway-$port.log" 2>&1 &
+  env GATEWAY_WORKERS=1 "$@" taskset -c "$SERVER_CPU" "$bin" run -c "$cfg" -p "$port" >"${GATEWAY_STDOUT:-$WORK/gateway-$port.log}" 2>&1 &
   GATEWAY_PID=$!
   PIDS+=($GATEWAY_PID)
   wait_port "$port" || die "gateway on port $port did not start"

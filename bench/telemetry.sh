@@ -8,6 +8,8 @@
 #        (INFO, stdout, access log on) with stdout redirected to a file, and DD_TRACE_ENABLED=true
 #        DD_LOGS_INJECTION=true DD_TRACE_AGENT_URL pointing at bench/fake_agent.py (a stand-in agent
 #        answering 200 to PUT /v0.4/traces). /metrics is scraped every SCRAPE_INTERVAL s during the run.
+#        LOG_SINK=pipe: the "on" gateway's stdout is a pipe read by `cat` on AGENT_CPU into that file, as
+#        under a container runtime (whose log shim reads the container's stdout pipe).
 # wrk on CLIENT_CPU (0), servers on SERVER_CPU (1), the fake agent and the scraper on AGENT_CPU (CLIENT_CPU).
 # Prints req/s, p50, p99 medians of RUNS, the req/s drop and p99 change in %, and what telemetry the
 # "on" gateway actually produced (metrics series, trace payloads, log lines) so a no-op wiring is visible.
@@ -36,7 +38,14 @@ cat >"$WORK/gw-on.json" <<JSON
 JSON
 start_gateway "$WORK/gw-off.json" "$gw_off"
 off_pid=$GATEWAY_PID
-start_gateway "$WORK/gw-on.json" "$gw_on" DD_TRACE_ENABLED=true DD_LOGS_INJECTION=true \
+on_stdout=""
+if [[ ${LOG_SINK:-file} == pipe ]]; then
+  on_stdout="$WORK/gateway-on.fifo"
+  mkfifo "$on_stdout"
+  taskset -c "$AGENT_CPU" cat "$on_stdout" >"$WORK/gateway-$gw_on.log" &
+  PIDS+=($!)
+fi
+GATEWAY_STDOUT=$on_stdout start_gateway "$WORK/gw-on.json" "$gw_on" DD_TRACE_ENABLED=true DD_LOGS_INJECTION=true \
   DD_TRACE_AGENT_URL="http://127.0.0.1:$agent" DD_SERVICE=api-gateway-bench DD_ENV=bench DD_VERSION=0
 on_pid=$GATEWAY_PID
 on_log="$WORK/gateway-$gw_on.log"; off_log="$WORK/gateway-$gw_off.log"

@@ -1,6 +1,8 @@
 #include "telemetry/logging.h"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -119,6 +121,19 @@ void field_into(std::string& out, const Field& f) {
     out += std::get<bool>(f.value) ? "true" : "false";
   }
 }
+// Under a container runtime stdout is a pipe, 64 KiB by default: writing one lane flush (flush_bytes)
+// into it took several blocking writes, each a wake-up of both ends (bench: 19% req/s drop with stdout
+// on a pipe vs 14% on a file). Asks for a pipe that holds a whole flush; the kernel caps the size at
+// fs.pipe-max-size (1 MiB by default) and may refuse (pipe-user-pages limits): nothing else changes.
+void widen_pipe(int fd, std::size_t flush_bytes) {
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) return;
+  const int current = fcntl(fd, F_GETPIPE_SZ);
+  for (std::size_t want : {std::size_t{1} << 20, 2 * flush_bytes, flush_bytes}) {
+    if (current < 0 || static_cast<std::size_t>(current) >= want) return;
+    if (fcntl(fd, F_SETPIPE_SZ, static_cast<int>(want)) >= 0) return;
+  }
+}
 }  // namespace
 
 Logger::Logger(LoggingConfig config, unsigned lanes) : config_(std::move(config)) {
@@ -127,6 +142,7 @@ Logger::Logger(LoggingConfig config, unsigned lanes) : config_(std::move(config)
   field_into(dd_suffix_, Field("dd.env", config_.dd_env));
   field_into(dd_suffix_, Field("dd.version", config_.dd_version));
   for (unsigned i = 0; i < std::max(1u, lanes); ++i) lanes_.push_back(std::make_unique<Lane>());
+  if (config_.stdout_enabled) widen_pipe(config_.fd, config_.flush_bytes);
   thread_ = std::thread([this] { writer(); });
 }
 

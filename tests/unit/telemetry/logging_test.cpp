@@ -1,5 +1,6 @@
 #include "telemetry/logging.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <unistd.h>
@@ -127,6 +128,27 @@ TEST(Logging, AFullLaneIsWrittenBeforeTheInterval) {
     pollfd p{fds[0], POLLIN, 0};
     EXPECT_EQ(poll(&p, 1, 5000), 1) << "nothing written within 5 s although the lane passed flush_bytes";
   }  // the rest (a few KiB) fits in the pipe
+  close(fds[1]);
+  close(fds[0]);
+}
+
+// stdout on a pipe (a container runtime's) is widened so one lane flush fits: writing 256 KiB into
+// the default 64 KiB pipe took several blocking writes and wake-ups. A file is left alone.
+TEST(Logging, StdoutPipeIsWidenedToHoldAFlush) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  LoggingConfig c;
+  ASSERT_LT(static_cast<std::size_t>(fcntl(fds[1], F_GETPIPE_SZ)), c.flush_bytes);
+  c.fd = fds[1];
+  { Logger log(c, 1); }
+  EXPECT_GE(static_cast<std::size_t>(fcntl(fds[1], F_GETPIPE_SZ)), c.flush_bytes);
+  close(fds[1]);
+  close(fds[0]);
+  c.stdout_enabled = false;  // logging off: the fd is not touched
+  ASSERT_EQ(pipe(fds), 0);
+  c.fd = fds[1];
+  { Logger log(c, 1); }
+  EXPECT_LT(static_cast<std::size_t>(fcntl(fds[1], F_GETPIPE_SZ)), c.flush_bytes);
   close(fds[1]);
   close(fds[0]);
 }

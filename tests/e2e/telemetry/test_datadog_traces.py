@@ -34,7 +34,13 @@ class DatadogTraces(unittest.TestCase):
                 "endpoints": [{"endpoint": "/e/{id}", "backend": [{"url_pattern": "/echo/{id}"}]},
                               {"endpoint": "/fail", "backend": [{"url_pattern": "/status/503"}]},
                               {"endpoint": "/dead", "backend": [{"host": [f"http://127.0.0.1:{t.closed_port()}"],
-                                                                 "url_pattern": "/x"}]}],
+                                                                 "url_pattern": "/x"}]},
+                              {"endpoint": "/noop/{id}", "output_encoding": "no-op",
+                               "backend": [{"url_pattern": "/echo/{id}", "encoding": "no-op"}]},
+                              # a redirect, then a backend slower than the endpoint's timeout
+                              {"endpoint": "/noop-late", "output_encoding": "no-op", "timeout": "300ms",
+                               "backend": [{"url_pattern": "/redirect?to=%2Fslow%3Fms%3D1000",
+                                            "encoding": "no-op"}]}],
             }
             env = t.gateway_env(DD_TRACE_ENABLED="true", DD_TRACE_AGENT_URL=f"http://127.0.0.1:{cls.agent.port}",
                                 DD_SERVICE=SERVICE, DD_ENV=ENV, DD_VERSION=VERSION, DD_LOGS_INJECTION="true")
@@ -224,6 +230,27 @@ class DatadogTraces(unittest.TestCase):
             self.assertEqual(backend["meta"].get("error.type"), kind, backend["meta"])
             self.assertIn(text, backend["meta"].get("error.message", ""), backend["meta"])
             self.assertEqual(server["error"], 1, server)
+
+    def test_6_noop_endpoint_spans(self):
+        # A no-op endpoint's backend call starts with the proxy stage and ends at the client's reading when
+        # it releases the connection (one clock read each, shared): equal starts, nested ends.
+        st, _, _ = t.request(self.port, "/noop/abc", headers={"x-datadog-trace-id": "555000333",
+                                                              "x-datadog-parent-id": "1"})
+        self.assertEqual(st, 200)
+        server, proxy, backend = self.server_proxy_backend(self.spans_of(555000333))
+        self.check_nesting(server, proxy, backend)
+        self.assertEqual(backend["start"], proxy["start"])
+        self.assertEqual(backend["error"], 0, backend)
+        # The redirect's hop released its connection: that reading must not end the call that then timed
+        # out on the next hop (the span covers the whole 300 ms).
+        st, _, _ = t.request(self.port, "/noop-late", headers={"x-datadog-trace-id": "555000444",
+                                                              "x-datadog-parent-id": "1"})
+        self.assertGreaterEqual(st, 500)
+        server, proxy, backend = self.server_proxy_backend(self.spans_of(555000444))
+        self.check_nesting(server, proxy, backend)
+        self.assertEqual(backend["error"], 1, backend)
+        self.assertGreaterEqual(backend["duration"], 250_000_000, backend)
+        self.assertGreaterEqual(proxy["duration"], backend["duration"], proxy)
 
     def test_4_stdout_is_json_lines(self):
         t.json_lines(self.gw.stdout_bytes())

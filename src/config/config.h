@@ -73,6 +73,21 @@ struct RouterOptions {
   std::optional<std::string> error_body_405;
 };
 
+// security/cors (krakend-cors on rs/cors): the typed options, parsed once with line:column errors.
+// Defaults are krakend-cors's; an empty list means rs/cors's own default for it.
+struct Cors {
+  std::vector<std::string> allow_origins;    // "*" or exact origins, a single '*' wildcard allowed inside
+  std::vector<std::string> allow_methods;    // empty: GET, POST, HEAD
+  std::vector<std::string> allow_headers;    // empty: Origin, Accept, Content-Type, X-Requested-With
+  std::vector<std::string> expose_headers;
+  bool allow_credentials = false;
+  Duration max_age{};                        // 0: no Access-Control-Max-Age
+  bool options_passthrough = false;          // preflights also reach the endpoint
+  int options_success_status = 204;
+  bool allow_private_network = false;
+  bool debug = false;
+};
+
 struct Service {
   std::string source_path;
   std::string source_text;  // kept so later stages can report line:column too
@@ -92,6 +107,7 @@ struct Service {
   bool debug_endpoint = false;
   bool echo_endpoint = false;
   RouterOptions router;
+  std::optional<Cors> cors;  // service extra_config security/cors; absent = no CORS stage
   std::vector<Endpoint> endpoints;
   std::vector<std::string> warnings;  // e.g. skipped endpoints with unsupported methods
 

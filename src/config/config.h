@@ -33,7 +33,7 @@ struct Backend {
   std::vector<UpstreamHost> hosts;
   std::string url_pattern;                       // leading '/' forced; {param} placeholders kept as written
   std::string method;                            // upper-case; defaults to the endpoint's
-  std::string encoding;                          // json (default), safejson, string, no-op (unknown -> json)
+  std::string encoding;                          // json (default), safejson, string, xml, no-op (unknown -> json)
   std::vector<std::string> input_headers;        // empty = inherit the endpoint's filter
   std::vector<std::string> input_query_strings;  // empty = inherit the endpoint's filter
   bool return_error_code = false;                // backend/http

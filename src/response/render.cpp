@@ -67,14 +67,17 @@ void xml_escape(std::string_view s, std::string& out) {
   }
 }
 
-void xml_element(std::string_view key, const Value& v, std::string& out) {
+// false when an attribute ("-name") holds an object, array or null: mxj's Xml() then fails and
+// krakend-xml's renderer writes no body at all.
+bool xml_element(std::string_view key, const Value& v, std::string& out) {
   if (v.is_array()) {
     if (v.as_array().empty()) {
       out.append("<").append(key).append("/>");
-      return;
+      return true;
     }
-    for (const auto& e : v.as_array()) xml_element(key, e, out);
-    return;
+    for (const auto& e : v.as_array())
+      if (!xml_element(key, e, out)) return false;
+    return true;
   }
   out.append("<").append(key);
   if (v.is_object()) {
@@ -83,6 +86,8 @@ void xml_element(std::string_view key, const Value& v, std::string& out) {
     std::vector<const json::Member*> children;
     for (const auto* m : sorted_members(v)) {
       if (m->first.size() > 1 && m->first[0] == '-') {
+        const Kind k = m->second.kind();
+        if (k != Kind::String && k != Kind::Number && k != Kind::Bool) return false;
         out.append(" ").append(std::string_view(m->first).substr(1)).append("=\"");
         std::string t;
         scalar_text(m->second, t);
@@ -96,7 +101,7 @@ void xml_element(std::string_view key, const Value& v, std::string& out) {
     }
     if (children.empty() && !text) {
       out.append("/>");
-      return;
+      return true;
     }
     out.append(">");
     if (text) {
@@ -104,18 +109,20 @@ void xml_element(std::string_view key, const Value& v, std::string& out) {
       scalar_text(*text, t);
       xml_escape(t, out);
     }
-    for (const auto* m : children) xml_element(m->first, m->second, out);
+    for (const auto* m : children)
+      if (!xml_element(m->first, m->second, out)) return false;
   } else {
     std::string t;
     scalar_text(v, t);
     if (t.empty()) {
       out.append("/>");
-      return;
+      return true;
     }
     out.append(">");
     xml_escape(t, out);
   }
   out.append("</").append(key).append(">");
+  return true;
 }
 
 std::string render_xml(const Value& data) {
@@ -125,13 +132,9 @@ std::string render_xml(const Value& data) {
     bool all_objects = true;
     if (value.is_array())
       for (const auto& e : value.as_array()) all_objects = all_objects && e.is_object();
-    if (all_objects) {
-      xml_element(key, value, out);
-      return out;
-    }
+    if (all_objects) return xml_element(key, value, out) ? out : std::string();
   }
-  xml_element("doc", data.is_object() ? data : Value::object(), out);
-  return out;
+  return xml_element("doc", data.is_object() ? data : Value::object(), out) ? out : std::string();
 }
 
 // ------------------------------------------------------------------ yaml

@@ -28,7 +28,7 @@ struct FlatmapOp {
 };
 
 struct BackendShaping {
-  std::string encoding = "json";  // json | safejson | string | no-op (unknown names decode as json)
+  std::string encoding = "json";  // json | safejson | string | xml | no-op (unknown names decode as json)
   bool is_collection = false;
   std::string target;
   std::vector<std::string> allow, deny;
@@ -68,6 +68,17 @@ std::optional<ConfigProblem> parse_static(const json::Value& proxy_static, std::
 // syntax error, a json body that is not an object / not an array with is_collection).
 // Only the first JSON value is read; trailing bytes are ignored.
 bool decode(std::string_view body, const BackendShaping& shaping, json::Value& out, std::string& error);
+
+// Bounds for decode_xml on untrusted bodies (Go has none; mxj recurses per element).
+struct XmlLimits {
+  std::size_t max_depth = 4096;       // open elements; JSON depth stays under Go's 10000 (2 per level)
+  std::size_t max_bytes = 64u << 20;  // body size
+};
+
+// krakend-xml (mxj NewMapXmlReader, values kept as strings): {"root":{"-attr":"v","#text":"t",
+// "child":"text"|{...}|[...]}}. false + mxj's message ("EOF", "xml.Decoder.Token() - XML syntax error
+// on line N: ...") on error. Whatever follows the root element is ignored.
+bool decode_xml(std::string_view body, json::Value& out, std::string& error, const XmlLimits& limits = {});
 
 // Go's gzip.Reader over a whole body (Content-Encoding: gzip, which KrakenD's transport undoes before
 // decoding): false + Go-like message ("gzip: invalid header", "unexpected EOF") on a bad stream, or

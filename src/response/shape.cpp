@@ -221,6 +221,12 @@ bool decode(std::string_view body, const BackendShaping& shaping, Value& out, st
     out = Value::object();
     return true;
   }
+  if (enc == "xml") {  // krakend-xml: CollectionDecoder wraps the whole map, whatever it holds
+    Value v;
+    if (!decode_xml(body, v, error)) return false;
+    out = shaping.is_collection ? wrap("collection", std::move(v)) : std::move(v);
+    return true;
+  }
   Value v;
   if (!decode_first(body, v, error)) return false;
   if (enc == "safejson") {

@@ -145,6 +145,19 @@ TEST(Render, XmlLikeKrakendXml) {
   Value list = J(R"({"item":[{"i":1},{"i":2}]})");
   EXPECT_EQ(render("xml", &list, "").body, "<item><i>1</i></item><item><i>2</i></item>");
   EXPECT_EQ(render("xml", nullptr, "").content_type, "application/xml; charset=utf-8");
+  // krakend-xml_2 (specs/xml_2.json): several keys go under <doc>, one-element lists unwrap, {} is <query/>
+  Value echo =
+      J(R"({"foo":42,"headers":{"Accept-Encoding":["gzip"],"User-Agent":["KrakenD Version 2.13.8"]},)"
+        R"("path":"/param_forwarding/","query":{}})");
+  EXPECT_EQ(
+      render("xml", &echo, "").body,
+      "<doc><foo>42</foo><headers><Accept-Encoding>gzip</Accept-Encoding><User-Agent>KrakenD Version 2.13.8"
+      "</User-Agent></headers><path>/param_forwarding/</path><query/></doc>");
+  // mxj rejects an attribute that is not a scalar; krakend-xml then writes no body.
+  Value bad = J(R"({"a":{"-x":{"y":1},"b":"c"}})");
+  EXPECT_EQ(render("xml", &bad, "").body, "");
+  Value bad_null = J(R"({"a":[{"-x":null}]})");
+  EXPECT_EQ(render("xml", &bad_null, "").body, "");
 }
 
 TEST(Render, NegotiateAndYaml) {
@@ -162,8 +175,7 @@ TEST(Render, NegotiateAndYaml) {
   EXPECT_EQ(render("negotiate", &user, "application/xml;q=0.9, text/plain").content_type, "application/xml");
   EXPECT_EQ(render("negotiate", &user, "*/*").content_type, "application/json; charset=utf-8");
   EXPECT_EQ(render("negotiate", &user, "text/*").content_type, "application/yaml; charset=utf-8");
-  EXPECT_EQ(render("negotiate", &user, "application/x-yaml").content_type,
-            "application/yaml; charset=utf-8");
+  EXPECT_EQ(render("negotiate", &user, "application/x-yaml").content_type, "application/yaml; charset=utf-8");
 }
 
 TEST(Render, YamlShapes) {

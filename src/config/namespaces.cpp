@@ -242,9 +242,13 @@ std::pair<std::string_view, const json::Value*> find_namespace_entry(const json:
                                                                      std::string_view name) {
   if (!extra_config || !extra_config->is_object()) return {"", nullptr};
   if (const auto* v = extra_config->find(name)) return {name, v};
-  for (const auto& [legacy, canonical] : kLegacy)
-    if (canonical == name)
-      if (const auto* v = extra_config->find(legacy)) return {legacy, v};
+  for (const auto& [legacy, canonical] : kLegacy) {
+    if (canonical != name) continue;
+    if (const auto* v = extra_config->find(legacy)) return {legacy, v};
+    // The other spelling of the prefix: lookup_namespace accepts it, so it must be read too.
+    for (const auto& [key, v] : extra_config->as_object())
+      if (key == swap_github_prefix(legacy)) return {key, &v};
+  }
   return {"", nullptr};
 }
 

@@ -138,6 +138,11 @@ TEST(Namespace, LegacyNamesAreRecognised) {
   auto s = load(config(R"({"github_com/devopsfaith/krakend-cors": {"allow_origins": ["https://a.com"]}})"));
   ASSERT_TRUE(s.cors);
   EXPECT_EQ(s.cors->allow_origins, std::vector<std::string>{"https://a.com"});
+  // The other spelling of a legacy prefix is recognised and read, not silently skipped.
+  auto dotted = load(config(R"({"github.com/devopsfaith/krakend-gologging": {"level": "ERROR"}})"));
+  EXPECT_TRUE(dotted.warnings.empty());
+  ASSERT_TRUE(dotted.telemetry.logging);
+  EXPECT_EQ(dotted.telemetry.logging->level, "ERROR");
   EXPECT_EQ(gw::config::canonical_namespace("github_com/devopsfaith/krakend-gologging"), "telemetry/logging");
   ASSERT_NE(gw::config::lookup_namespace("github_com/devopsfaith/krakend-jose/validator"), nullptr);
 }

@@ -39,6 +39,11 @@ Environment:
   GATEWAY_WORKERS           worker threads (default: number of cores)
   GATEWAY_MAX_CONNECTIONS   client connections at once (default 100000)
   GATEWAY_MAX_URI_BYTES     longest request-target before 414 (default 8192)
+  GATEWAY_ALLOW_UNIMPLEMENTED=true
+                            start even when krakend.json uses a protective namespace this gateway
+                            does not implement (auth/*, security/*, qos/ratelimit/*, validation/*,
+                            tls, ...): each is logged as "NOT ENFORCED" and NOT applied. Off by
+                            default: such configs are refused. For migrations only.
   DD_TRACE_ENABLED=true     Datadog traces to DD_AGENT_HOST:DD_TRACE_AGENT_PORT or DD_TRACE_AGENT_URL
   DD_LOGS_INJECTION=true    dd.trace_id / dd.span_id in every log line
 )";
@@ -147,7 +152,12 @@ int run(const Args& a) {
   }
   auto& log = *observability->logger;
   const unsigned main_lane = workers;
-  for (const auto& w : service->warnings) log.log(main_lane, telemetry::LogLevel::warning, w);
+  for (const auto& w : service->warnings) {
+    // A refusal GATEWAY_ALLOW_UNIMPLEMENTED let through: logged as an error and printed on stderr too.
+    const bool not_enforced = w.rfind("NOT ENFORCED: ", 0) == 0;
+    log.log(main_lane, not_enforced ? telemetry::LogLevel::error : telemetry::LogLevel::warning, w);
+    if (not_enforced) std::cerr << "WARNING " << w << "\n";
+  }
 
   server::Options o;
   o.listen_ip = service->listen_ip;

@@ -6,74 +6,31 @@
 
 namespace gw::app {
 
-namespace {
-
-std::string string_field(const json::Value* obj, std::string_view key, std::string fallback = "") {
-  if (!obj || !obj->is_object()) return fallback;
-  const json::Value* v = obj->find(key);
-  return v && v->is_string() ? v->as_string() : fallback;
-}
-
-bool bool_field(const json::Value* obj, std::string_view key, bool fallback) {
-  if (!obj || !obj->is_object()) return fallback;
-  const json::Value* v = obj->find(key);
-  return v && v->is_bool() ? v->as_bool() : fallback;
-}
-
-long int_field(const json::Value* obj, std::string_view key, long fallback) {
-  if (!obj || !obj->is_object()) return fallback;
-  const json::Value* v = obj->find(key);
-  if (!v) return fallback;
-  if (v->is_number()) return std::strtol(v->number_text().c_str(), nullptr, 10);
-  if (v->is_string()) return std::strtol(v->as_string().c_str(), nullptr, 10);
-  return fallback;
-}
-
-telemetry::Attributes attributes(const json::Value* list) {
-  telemetry::Attributes out;
-  if (!list || !list->is_array()) return out;
-  for (const auto& item : list->as_array()) {
-    std::string k = string_field(&item, "key"), v = string_field(&item, "value");
-    if (!k.empty()) out.emplace_back(std::move(k), std::move(v));
-  }
-  return out;
-}
-
-const json::Value* path(const json::Value* v, std::initializer_list<std::string_view> keys) {
-  for (auto k : keys) {
-    if (!v || !v->is_object()) return nullptr;
-    v = v->find(k);
-  }
-  return v;
-}
-
-}  // namespace
-
 Observability::Observability(const config::Service& service, unsigned workers, const std::string& version) {
-  const json::Value* otel = config::find_namespace(service.extra_config, "telemetry/opentelemetry");
-  const std::string service_name =
-      string_field(otel, "service_name", service.name.empty() ? "KrakenD" : service.name);
+  const config::OpenTelemetry no_otel;
+  const config::OpenTelemetry& otel =
+      service.telemetry.opentelemetry ? *service.telemetry.opentelemetry : no_otel;
+  const std::string service_name = !otel.service_name.empty() ? otel.service_name
+                                   : service.name.empty()     ? "KrakenD"
+                                                              : service.name;
 
   // --- metrics: one Prometheus registry, served on every configured exporter port.
-  if (const json::Value* list = path(otel, {"exporters", "prometheus"}); list && list->is_array()) {
+  if (otel.has_prometheus) {
     telemetry::MetricsConfig mc;
     mc.service_name = service_name;
-    mc.service_version = string_field(otel, "service_version", version);
-    mc.deploy_env = string_field(otel, "deploy_env");
+    mc.service_version = otel.service_version.empty() ? version : otel.service_version;
+    mc.deploy_env = otel.deploy_env;
     mc.workers = workers;
-    mc.server_static_attributes = attributes(path(otel, {"layers", "global", "metrics_static_attributes"}));
-    mc.proxy_static_attributes = attributes(path(otel, {"layers", "proxy", "static_attributes"}));
-    const auto backend_attrs = attributes(path(otel, {"layers", "backend", "metrics", "static_attributes"}));
-    mc.detailed_connection =
-        bool_field(path(otel, {"layers", "backend", "metrics"}), "detailed_connection", false);
+    mc.server_static_attributes = otel.global_metrics_static_attributes;
+    mc.proxy_static_attributes = otel.proxy_static_attributes;
+    const auto& backend_attrs = otel.backend_metrics_static_attributes;
+    mc.detailed_connection = otel.backend_detailed_connection;
     bool process_metrics = false, go_metrics = false;
-    for (const auto& exporter : list->as_array()) {
-      if (bool_field(&exporter, "disable_metrics", false)) continue;
-      long port = int_field(&exporter, "port", 9090);
-      if (port <= 0 || port > 65535) port = 9090;
-      prometheus_.push_back({string_field(&exporter, "host"), static_cast<std::uint16_t>(port)});
-      process_metrics = process_metrics || bool_field(&exporter, "process_metrics", false);
-      go_metrics = go_metrics || bool_field(&exporter, "go_metrics", false);
+    for (const auto& exporter : otel.prometheus) {
+      if (exporter.disable_metrics) continue;
+      prometheus_.push_back({exporter.host, exporter.port});
+      process_metrics = process_metrics || exporter.process_metrics;
+      go_metrics = go_metrics || exporter.go_metrics;
     }
     mc.process_metrics = process_metrics;
     mc.go_metrics = go_metrics;
@@ -91,11 +48,11 @@ Observability::Observability(const config::Service& service, unsigned workers, c
 
   // --- logging: JSON lines on stdout, shaped by telemetry/logging, correlated by DD_LOGS_INJECTION.
   telemetry::LoggingConfig lc;
-  if (const json::Value* logging = config::find_namespace(service.extra_config, "telemetry/logging")) {
-    if (auto level = telemetry::parse_log_level(string_field(logging, "level", "INFO"))) lc.level = *level;
-    lc.prefix = string_field(logging, "prefix");
-    lc.stdout_enabled = bool_field(logging, "stdout", true);
-    lc.format = string_field(logging, "format", "default");
+  if (const auto& logging = service.telemetry.logging) {
+    if (auto level = telemetry::parse_log_level(logging->level)) lc.level = *level;
+    lc.prefix = logging->prefix;
+    lc.stdout_enabled = logging->stdout_enabled;
+    lc.format = logging->format;
   }
   lc.access_log = !service.router.disable_access_log;
   lc.apply_env();
@@ -112,12 +69,12 @@ Observability::Observability(const config::Service& service, unsigned workers, c
     trace_target_ = agent.unix_path.empty() ? "datadog agent " + agent.host + ":" + std::to_string(agent.port)
                                             : "datadog agent unix:" + agent.unix_path;
     exporter_ = telemetry::make_datadog_exporter(agent, info, eo);
-  } else if (const json::Value* otlp = path(otel, {"exporters", "otlp"}); otlp && otlp->is_array()) {
-    for (const auto& e : otlp->as_array()) {
-      if (!bool_field(&e, "use_http", false) || bool_field(&e, "disable_traces", false)) continue;
+  } else {
+    for (const auto& e : otel.otlp) {
+      if (!e.use_http || e.disable_traces) continue;
       telemetry::Endpoint collector;
-      collector.host = string_field(&e, "host", "localhost");
-      collector.port = static_cast<std::uint16_t>(int_field(&e, "port", 4318));
+      collector.host = e.host;
+      collector.port = e.port;
       info.service = service_name;
       tc.service = service_name;
       tc.enabled = true;

@@ -1,4 +1,4 @@
-// Builds metrics, tracing and logging from krakend.json's telemetry namespaces and the DD_*
+// Builds metrics, tracing and logging from the typed telemetry config (config::Telemetry) and the DD_*
 // environment, and owns their background threads.
 #pragma once
 
@@ -14,7 +14,7 @@ namespace gw::app {
 
 class Observability {
  public:
-  // Throws config::ConfigError for an invalid telemetry section.
+  // Reads only service.telemetry (validated by the config module) and the DD_* environment.
   Observability(const config::Service& service, unsigned workers, const std::string& version);
   ~Observability();
 

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "config/extra.h"
 #include "config/reader.h"
 
 extern char** environ;
@@ -74,20 +75,6 @@ std::optional<Duration> parse_go_duration(std::string_view s) {
 }
 
 namespace {
-
-// Legacy namespace names KrakenD still accepts for the same component.
-const std::vector<std::pair<std::string_view, std::string_view>> kAliases = {
-    {"router", "github_com/luraproject/lura/router/gin"},
-    {"router", "github_com/devopsfaith/krakend/router/gin"},
-    {"proxy", "github.com/devopsfaith/krakend/proxy"},
-    {"proxy", "github_com/luraproject/lura/proxy"},
-    {"backend/http", "github.com/devopsfaith/krakend/http"},
-    {"backend/http", "github_com/luraproject/lura/http"},
-    {"telemetry/logging", "github_com/devopsfaith/krakend-gologging"},
-    {"telemetry/metrics", "github_com/devopsfaith/krakend-metrics"},
-    {"telemetry/opentelemetry", "github_com/krakend/krakend-otel"},
-    {"security/cors", "github_com/devopsfaith/krakend-cors"},
-};
 
 // Endpoint paths KrakenD refuses: a '*' followed by something, or a reserved /__debug, /__echo,
 // /__health segment.
@@ -185,16 +172,13 @@ std::string to_gin_route(std::string_view path) {
   return out;
 }
 
-const json::Value* find_namespace(const json::Value* extra_config, std::string_view name) {
-  if (!extra_config || !extra_config->is_object()) return nullptr;
-  if (const auto* v = extra_config->find(name)) return v;
-  for (const auto& [short_name, legacy] : kAliases)
-    if (short_name == name)
-      if (const auto* v = extra_config->find(legacy)) return v;
-  return nullptr;
-}
-
 namespace {
+
+// What to do with a namespace the gateway does not implement (see namespaces.cpp).
+struct Policy {
+  bool allow = false;  // GATEWAY_ALLOW_UNIMPLEMENTED: refusals become warnings
+  std::vector<std::string>* warnings = nullptr;
+};
 
 UpstreamHost parse_host(Reader& r, const json::Value& v, const std::string& field,
                         const std::map<std::string, std::string>& overrides, bool sanitize) {
@@ -261,7 +245,7 @@ void read_router(Reader& r, const json::Value* ns, RouterOptions& o) {
 
 Backend read_backend(Reader& r, const json::Value& b, const std::string& field, const Endpoint& ep,
                      const std::vector<UpstreamHost>& default_hosts,
-                     const std::map<std::string, std::string>& overrides, bool disable_rest) {
+                     const std::map<std::string, std::string>& overrides, const Policy& policy) {
   r.expect_object(b, field);
   Backend be;
   be.raw = &b;
@@ -299,6 +283,7 @@ Backend read_backend(Reader& r, const json::Value& b, const std::string& field, 
 
   const json::Value* extra = b.find("extra_config");
   if (extra) r.expect_object(*extra, field + ".extra_config");
+  check_namespaces(r, extra, field + ".", NamespaceScope::backend, policy.allow, *policy.warnings);
   if (const auto* http = find_namespace(extra, "backend/http")) {
     r.expect_object(*http, field + ".extra_config.backend/http");
     be.return_error_code = r.boolean(http->find("return_error_code"),
@@ -312,7 +297,6 @@ Backend read_backend(Reader& r, const json::Value& b, const std::string& field, 
         r.boolean(client->find("send_body_on_redirect"),
                   field + ".extra_config.backend/http/client.send_body_on_redirect", false);
   }
-  (void)disable_rest;
   return be;
 }
 
@@ -367,11 +351,16 @@ Service load_text(std::string_view text, const std::string& path, const Environm
     s.idle_connection_timeout = d;
   s.debug_endpoint = r.boolean(root.find("debug_endpoint"), "debug_endpoint", false);
   s.echo_endpoint = r.boolean(root.find("echo_endpoint"), "echo_endpoint", false);
-  bool disable_rest = r.boolean(root.find("disable_rest"), "disable_rest", false);
+  r.boolean(root.find("disable_rest"), "disable_rest", false);
 
   s.extra_config = root.find("extra_config");
   if (s.extra_config) r.expect_object(*s.extra_config, "extra_config");
+  const Policy policy{allow_unimplemented(env), &s.warnings};
+  check_top_level(r, root, policy.allow, s.warnings);
+  check_namespaces(r, s.extra_config, "", NamespaceScope::service, policy.allow, s.warnings);
   read_router(r, find_namespace(s.extra_config, "router"), s.router);
+  s.cors = read_cors(r, s.extra_config);
+  s.telemetry = read_telemetry(r, s.extra_config);
 
   auto overrides = host_overrides(env, r);
   std::vector<UpstreamHost> default_hosts;
@@ -421,7 +410,10 @@ Service load_text(std::string_view text, const std::string& path, const Environm
     ep.output_encoding =
         r.string_or(e.find("output_encoding"), field + ".output_encoding", s.output_encoding);
     if (ep.output_encoding.empty()) ep.output_encoding = "json";
-    if (const auto* extra = e.find("extra_config")) r.expect_object(*extra, field + ".extra_config");
+    if (const auto* extra = e.find("extra_config")) {
+      r.expect_object(*extra, field + ".extra_config");
+      check_namespaces(r, extra, field + ".", NamespaceScope::endpoint, policy.allow, s.warnings);
+    }
 
     const json::Value* backends = e.find("backend");
     if (backends) r.expect_array(*backends, field + ".backend");
@@ -434,7 +426,7 @@ Service load_text(std::string_view text, const std::string& path, const Environm
     for (std::size_t j = 0; j < backends->as_array().size(); ++j)
       ep.backends.push_back(read_backend(r, backends->as_array()[j],
                                          field + ".backend[" + std::to_string(j) + "]", ep, default_hosts,
-                                         overrides, disable_rest));
+                                         overrides, policy));
     s.endpoints.push_back(std::move(ep));
   }
   return s;

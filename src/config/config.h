@@ -3,11 +3,14 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "json/json.h"
@@ -73,19 +76,60 @@ struct RouterOptions {
   std::optional<std::string> error_body_405;
 };
 
-// security/cors (krakend-cors on rs/cors): the typed options, parsed once with line:column errors.
-// Defaults are krakend-cors's; an empty list means rs/cors's own default for it.
+// security/cors (krakend-cors v2.2.1 on rs/cors): the typed options, parsed once with line:column errors.
+// Defaults are krakend-cors's: an absent or empty allow_origins / allow_headers becomes {"*"} (krakend-cors
+// fills them in before calling rs/cors; "*" headers = reflect the requested ones); an empty allow_methods
+// means rs/cors's default.
 struct Cors {
-  std::vector<std::string> allow_origins;    // "*" or exact origins, a single '*' wildcard allowed inside
-  std::vector<std::string> allow_methods;    // empty: GET, POST, HEAD
-  std::vector<std::string> allow_headers;    // empty: Origin, Accept, Content-Type, X-Requested-With
+  std::vector<std::string> allow_origins;  // "*" or exact origins, a single '*' wildcard allowed inside
+  std::vector<std::string> allow_methods;  // empty: GET, POST, HEAD
+  std::vector<std::string> allow_headers;  // {"*"} unless configured
   std::vector<std::string> expose_headers;
   bool allow_credentials = false;
-  Duration max_age{};                        // 0: no Access-Control-Max-Age
-  bool options_passthrough = false;          // preflights also reach the endpoint
+  Duration max_age{};                // 0: no Access-Control-Max-Age
+  bool options_passthrough = false;  // preflights also reach the endpoint
   int options_success_status = 204;
   bool allow_private_network = false;
   bool debug = false;
+};
+
+// telemetry/logging (service level). Only the fields the gateway uses are kept; the rest are type-checked.
+struct Logging {
+  std::string level = "INFO";  // DEBUG INFO WARNING (WARN) ERROR CRITICAL, upper-cased
+  std::string prefix;
+  bool stdout_enabled = true;      // `stdout`
+  std::string format = "default";  // default | logstash | custom; telemetry/logstash forces logstash
+};
+
+using Attributes = std::vector<std::pair<std::string, std::string>>;  // [{key, value}]
+
+// telemetry/opentelemetry (service level): the parts the gateway serves.
+struct OpenTelemetry {
+  struct Prometheus {
+    std::string host;  // "" = all interfaces
+    std::uint16_t port = 9090;
+    bool process_metrics = false, go_metrics = false, disable_metrics = false;
+  };
+  struct Otlp {
+    std::string host = "localhost";
+    std::uint16_t port = 4318;  // krakend-otel says 4317 (gRPC); only OTLP/HTTP is exported here
+    bool use_http = false, disable_traces = false, disable_metrics = false;
+  };
+  std::string service_name;     // "" = the config's name, else "KrakenD"
+  std::string service_version;  // "" = the gateway's version
+  std::string deploy_env;
+  bool has_prometheus = false;  // exporters.prometheus is present (even empty)
+  std::vector<Prometheus> prometheus;
+  std::vector<Otlp> otlp;
+  Attributes global_metrics_static_attributes;   // layers.global.metrics_static_attributes
+  Attributes proxy_static_attributes;            // layers.proxy.static_attributes
+  Attributes backend_metrics_static_attributes;  // layers.backend.metrics.static_attributes
+  bool backend_detailed_connection = false;      // layers.backend.metrics.detailed_connection
+};
+
+struct Telemetry {
+  std::optional<Logging> logging;              // absent: INFO, stdout, default format
+  std::optional<OpenTelemetry> opentelemetry;  // absent: no metrics listener, no OTLP
 };
 
 struct Service {
@@ -108,8 +152,11 @@ struct Service {
   bool echo_endpoint = false;
   RouterOptions router;
   std::optional<Cors> cors;  // service extra_config security/cors; absent = no CORS stage
+  Telemetry telemetry;
   std::vector<Endpoint> endpoints;
-  std::vector<std::string> warnings;  // e.g. skipped endpoints with unsupported methods
+  // Printed by `check` and logged at start-up: skipped endpoints, namespaces not implemented (see
+  // namespaces.cpp), and refusals let through by GATEWAY_ALLOW_UNIMPLEMENTED (prefixed "NOT ENFORCED: ").
+  std::vector<std::string> warnings;
 
   std::shared_ptr<const json::Value> document;  // keeps every `raw` pointer alive
   const json::Value* extra_config = nullptr;    // service-level extra_config (may be null)
@@ -129,6 +176,26 @@ std::optional<Duration> parse_go_duration(std::string_view text);
 // Looks up an extra_config namespace, accepting KrakenD's legacy aliases (e.g. "router" ==
 // "github_com/luraproject/lura/router/gin"). Null when absent.
 const json::Value* find_namespace(const json::Value* extra_config, std::string_view name);
+
+// The extra_config namespaces KrakenD CE and EE understand (namespaces.cpp has the table and why).
+enum class NamespaceScope : unsigned { service = 1, endpoint = 2, backend = 4 };
+enum class Unimplemented {
+  refuse,
+  warn
+};  // what happens when a namespace is used where it is not implemented
+struct NamespaceInfo {
+  std::string_view name;  // canonical, e.g. "auth/validator"
+  unsigned read_at;       // NamespaceScope bits where KrakenD reads it
+  unsigned implemented;   // NamespaceScope bits where this gateway implements it
+  Unimplemented otherwise;
+  std::string_view what;  // a few words: "JWT validation"
+};
+// By canonical or legacy name; null when unknown.
+const NamespaceInfo* lookup_namespace(std::string_view name);
+// The canonical name for a legacy one ("github_com/devopsfaith/krakend-cors" -> "security/cors"); else name.
+std::string_view canonical_namespace(std::string_view name);
+// The env switch that turns refusals into "NOT ENFORCED" warnings.
+inline constexpr std::string_view kAllowUnimplementedEnv = "GATEWAY_ALLOW_UNIMPLEMENTED";
 
 // "/a/{b}/c" -> "/a/:b/c" (only placeholders right after a '/').
 std::string to_gin_route(std::string_view path);

@@ -24,11 +24,16 @@ class Reader {
     return std::to_string(line) + ":" + std::to_string(col);
   }
 
-  [[noreturn]] void fail(const json::Value& v, const std::string& field, const std::string& message) const {
+  // "'file': line L, column C, field 'F': ", the prefix of every error; warnings use it too.
+  std::string locate(const json::Value& v, const std::string& field) const {
     if (v.offset() == std::string::npos)
-      throw ConfigError("'" + path_ + "': KRAKEND_ environment override of '" + field + "': " + message);
+      return "'" + path_ + "': KRAKEND_ environment override of '" + field + "': ";
     auto [line, col] = json::line_column(text_, v.offset());
-    throw ConfigError(where(line, col, field) + message);
+    return where(line, col, field);
+  }
+
+  [[noreturn]] void fail(const json::Value& v, const std::string& field, const std::string& message) const {
+    throw ConfigError(locate(v, field) + message);
   }
   [[noreturn]] void fail_at(std::size_t offset, const std::string& field, const std::string& message) const {
     auto [line, col] = json::line_column(text_, offset);

@@ -9,6 +9,7 @@
 #include <exception>
 
 #include "proxy/errors.h"
+#include "proxy/merge.h"
 #include "proxy/observe.h"
 
 namespace gw::proxy {
@@ -16,17 +17,6 @@ namespace gw::proxy {
 namespace {
 using httpio::use_tuple;
 constexpr std::size_t kMaxBackendBody = 64u << 20;  // JSON bodies are buffered: bound them
-
-// What one backend call produced.
-struct Part {
-  bool ok = false;        // data is usable (success, or a return_error_details object)
-  bool complete = false;  // success with a complete body
-  json::Value data;
-  std::string error;          // KrakenD error text when !ok or a detailed error
-  unsigned error_status = 0;  // backend status carried by return_error_code
-  std::string error_body;
-  std::string error_content_type;
-};
 
 template <typename Header>
 std::string header_value(const Header& h, http::field f) {
@@ -42,10 +32,25 @@ std::string request_url(const BackendRoute& b, std::size_t host, const std::stri
 
 Task<void> call_backend(const Endpoint& ep, std::size_t index, const ForwardContext& ctx, WorkerState& w,
                         RequestScope& scope, std::size_t parent_span, upstream::Clock::time_point deadline,
-                        std::string path_override, Part& out) {
+                        std::string path_override, BackendResult& out) {
   const BackendRoute& b = ep.backends[index];
   BackendObservation observe(ep, index, w, scope, parent_span);
   const std::size_t host = pick_host(b, w);
+  if (auto refusal = admit_call(b)) {
+    out.error = std::move(*refusal);
+    observe.describe_error("refused", out.error);
+    observe.finish(0, true, false, false, 0, -1, 0, b.authorities[host], {});
+    co_return;
+  }
+  // Every way out of this call tells the backend stages how it ended.
+  struct Settle {
+    const BackendRoute& b;
+    const BackendResult& out;
+    unsigned status = 0;
+    ~Settle() {
+      if (!b.stages.empty()) settle_call(b, status, !out.ok || !out.complete);
+    }
+  } settle{b, out};
   const std::string head = build_request_head(ctx, b, host, path_override, observe.propagation());
   const auto request_bytes = static_cast<std::int64_t>(ctx.request.body().size());
   upstream::Exchange up;
@@ -61,6 +66,7 @@ Task<void> call_backend(const Endpoint& ep, std::size_t index, const ForwardCont
     co_return;
   }
   const unsigned status = up.status();
+  settle.status = status;
   const auto length = up.content_length();
   const std::int64_t content_length = length ? static_cast<std::int64_t>(*length) : -1;
   std::string body;
@@ -164,10 +170,10 @@ Task<void> run_all(httpio::Executor ex, std::size_t count, std::vector<std::size
 Task<void> call_backend_concurrently(const Endpoint& ep, std::size_t index, const ForwardContext& ctx,
                                      WorkerState& w, RequestScope& scope, std::size_t parent_span,
                                      upstream::Clock::time_point start, std::string path_override,
-                                     Part& out) {
+                                     BackendResult& out) {
   const int calls = ep.config->concurrent_calls;
   const auto deadline = start + ep.config->timeout * 75 / 100;
-  std::vector<Part> attempts(static_cast<std::size_t>(calls));
+  std::vector<BackendResult> attempts(static_cast<std::size_t>(calls));
   std::vector<std::size_t> arrival;
   co_await run_all(w.executor, attempts.size(), arrival, [&](std::size_t i) {
     return call_backend(ep, index, ctx, w, scope, parent_span, deadline, path_override, attempts[i]);
@@ -190,8 +196,19 @@ ForwardContext Endpoint::forward_context(server::Exchange& ex, const router::Mat
 
 Task<bool> Endpoint::handle(server::Exchange& ex, const router::Match& match, WorkerState& w,
                             RequestScope& scope) const {
-  // Not a coroutine itself: the caller awaits the chosen one directly (one frame fewer per request).
+  // Not a coroutine itself: the caller awaits the chosen one directly (one frame fewer per request),
+  // and an endpoint without router stages goes straight to its proxy.
+  if (!router_stages.empty()) return guarded(ex, match, w, scope);
   return noop ? serve_noop(ex, match, w, scope) : serve_json(ex, match, w, scope);
+}
+
+Task<bool> Endpoint::guarded(server::Exchange& ex, const router::Match& match, WorkerState& w,
+                             RequestScope& scope) const {
+  StageScratch scratch;
+  for (const auto& stage : router_stages)
+    if (auto reply = stage->on_request(ex, match, scratch))
+      co_return co_await ex.response->send(reply->status, reply->headers, reply->body);
+  co_return co_await (noop ? serve_noop(ex, match, w, scope) : serve_json(ex, match, w, scope));
 }
 
 Task<bool> Endpoint::serve_json(server::Exchange& ex, const router::Match& match, WorkerState& w,
@@ -200,7 +217,7 @@ Task<bool> Endpoint::serve_json(server::Exchange& ex, const router::Match& match
   const std::string ip = client_ip(ex.request, ex.peer_ip);
   const ForwardContext ctx = forward_context(ex, match, ip);
   const std::size_t n = backends.size();
-  std::vector<Part> parts(n);
+  std::vector<BackendResult> parts(n);
   std::vector<std::size_t> arrival;
   arrival.reserve(n);
 
@@ -235,73 +252,24 @@ Task<bool> Endpoint::serve_json(server::Exchange& ex, const router::Match& match
     }
   }
 
-  // Merge in arrival order (§4.5).
-  json::Value data = json::Value::object();
-  if (n > 1) data.as_object().reserve(n);  // one allocation when each backend has a group
-  bool has_data = false, complete = arrival.size() == n, has_error = false;
-  std::string errors;
-  const Part* single_error = nullptr;
-  for (std::size_t i : arrival) {
-    Part& p = parts[i];
-    if (!p.error.empty() && !p.ok) {
-      has_error = true;
-      complete = false;
-      if (!errors.empty()) errors += '\n';
-      errors += p.error;
-      single_error = &p;
-      continue;
-    }
-    if (!p.error.empty()) has_error = true;  // detailed error: data, but still an error
-    if (!p.complete) complete = false;
-    if (n == 1) {
-      data = std::move(p.data);
-      has_data = true;
-    } else if (response::merge(data, std::move(p.data))) {
-      has_data = true;
-    } else {
-      complete = false;
-    }
-  }
-  if (n > 1 && has_data && !flatmap.empty()) response::apply_flatmap(data, flatmap);
+  // Merge in arrival order (§4.5), then choose the answer (§4.2).
+  const MergeRules rules{&flatmap, static_data ? &*static_data : nullptr};
+  Merged merged = merge_results(parts, arrival, n, rules);
+  observe.finish(merged.has_error, merged.complete && merged.has_data);
+  const Answer answer = choose_answer(merged, n);
+  if (answer.is_error)
+    co_return co_await write_error(ex, *this, answer.status, answer.error_message, answer.error_content_type);
 
-  if (static_data &&
-      response::static_applies(static_data->strategy, has_data, has_error, complete && has_data)) {
-    if (!has_data) {
-      data = json::Value::object();
-      complete = false;
-      has_data = true;
-    }
-    response::apply_static(data, *static_data);
-  }
-
-  observe.finish(has_error, complete && has_data);
-  if (!has_data) {
-    unsigned status = 500;
-    std::string content_type;
-    std::string message = errors;
-    if (n == 1 && single_error && single_error->error_status) {
-      status = single_error->error_status;
-      message = single_error->error_body;
-      content_type = single_error->error_content_type;
-    }
-    co_return co_await write_error(ex, *this, status, message, content_type);
-  }
-
-  const bool non_empty = data.is_object() ? !data.as_object().empty() : !data.is_null();
-  const bool completed = complete && non_empty;
   auto accept = ex.request.find(http::field::accept);
   response::Rendered out =
-      response::render(output_encoding, &data,
+      response::render(output_encoding, &merged.data,
                        accept == ex.request.end() ? std::string_view() : std::string_view(accept->value()));
-  std::string lines;
-  lines.reserve(128);
-  lines += "Content-Type: ";
-  lines.append(out.content_type);
-  lines += "\r\n";
-  lines += krakend_header;
-  lines += completed ? "X-Krakend-Completed: true\r\n" : "X-Krakend-Completed: false\r\n";
-  if (completed) lines += cache_control;
-  co_return co_await server::write_response(ex, 200, lines, out.body);
+  server::HeaderList fields;
+  fields.push_back({"Content-Type", out.content_type});
+  fields.push_back({"X-Krakend", krakend_version});
+  fields.push_back({"X-Krakend-Completed", answer.completed ? "true" : "false"});
+  if (answer.completed && !cache_control.empty()) fields.push_back({"Cache-Control", cache_control});
+  co_return co_await ex.response->send(200, fields, out.body);
 }
 
 std::string transport_error(const BackendRoute& backend, std::size_t host, const upstream::error_code& ec) {
@@ -321,16 +289,16 @@ std::string_view error_type(const upstream::error_code& ec) {
 
 Task<bool> write_error(server::Exchange& ex, const Endpoint& endpoint, unsigned status,
                        const std::string& message, const std::string& content_type) {
-  std::string lines = endpoint.krakend_header;
-  lines += "X-Krakend-Completed: false\r\n";
+  server::HeaderList fields;
+  fields.push_back({"X-Krakend", endpoint.krakend_version});
+  fields.push_back({"X-Krakend-Completed", "false"});
   std::string_view body;
   if (endpoint.router->return_error_msg) {
     body = message;
-    lines += "Content-Type: ";
-    lines += content_type.empty() ? "text/plain; charset=utf-8" : content_type;
-    lines += "\r\n";
+    fields.push_back({"Content-Type", content_type.empty() ? std::string_view("text/plain; charset=utf-8")
+                                                           : std::string_view(content_type)});
   }
-  co_return co_await server::write_response(ex, status, lines, body);
+  co_return co_await ex.response->send(status, fields, body);
 }
 
 }  // namespace gw::proxy

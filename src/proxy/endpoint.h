@@ -7,6 +7,7 @@
 
 #include "config/config.h"
 #include "proxy/forward.h"
+#include "proxy/pipeline.h"
 #include "response/response.h"
 #include "router/router.h"
 #include "server/server.h"
@@ -81,9 +82,11 @@ struct Endpoint {
   bool sequential = false;
   bool noop = false;
   std::string output_encoding;  // the renderer KrakenD would pick
-  std::string krakend_header;   // "X-Krakend: Version <v>\r\n"
-  std::string cache_control;    // "Cache-Control: public, max-age=N\r\n" or empty
+  std::string krakend_version;  // X-Krakend's value: "Version <v>"
+  std::string cache_control;    // "public, max-age=N", or empty: no Cache-Control
   std::string user_agent;       // "KrakenD Version <v>"
+
+  std::vector<std::unique_ptr<RouterStage>> router_stages;  // before any backend, in order
 
   std::uint32_t route_id = 0;  // index in the metrics route table
   // The server span's constant tags for this route (span.kind, http.method, http.route), encoded once.
@@ -94,6 +97,8 @@ struct Endpoint {
                     RequestScope& scope) const;
 
  private:
+  Task<bool> guarded(server::Exchange& ex, const router::Match& match, WorkerState& worker,
+                     RequestScope& scope) const;
   Task<bool> serve_noop(server::Exchange& ex, const router::Match& match, WorkerState& worker,
                         RequestScope& scope) const;
   Task<bool> serve_json(server::Exchange& ex, const router::Match& match, WorkerState& worker,
@@ -101,6 +106,17 @@ struct Endpoint {
   ForwardContext forward_context(server::Exchange& ex, const router::Match& match,
                                  const std::string& ip) const;
 };
+
+// The backend stages' admission of one call (rate limit, circuit breaker): an error text refuses it.
+inline std::optional<std::string> admit_call(const BackendRoute& b) {
+  for (const auto& stage : b.stages)
+    if (auto refusal = stage->before_call()) return refusal;
+  return std::nullopt;
+}
+// Tells the backend stages how the call ended (status 0: no response).
+inline void settle_call(const BackendRoute& b, unsigned status, bool failed) {
+  for (const auto& stage : b.stages) stage->after_call(status, failed);
+}
 
 // Picks the host for one call (round robin over the configured hosts).
 inline std::size_t pick_host(const BackendRoute& b, WorkerState& w) {

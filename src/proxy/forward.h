@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "proxy/pipeline.h"
 #include "router/router.h"
 #include "server/server.h"
 #include "upstream/upstream.h"
@@ -67,6 +68,7 @@ struct BackendRoute {
   // The gateway decodes this backend's body (not no-op): never let a forwarded Accept-Encoding
   // make the backend compress what we must parse.
   bool decodes_body = true;
+  std::vector<std::shared_ptr<const BackendStage>> stages;  // around each call, in order
 };
 
 struct ForwardContext {

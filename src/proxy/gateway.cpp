@@ -1,10 +1,12 @@
 // Routing and the built-in endpoints; everything endpoint-specific lives in endpoint.cpp / noop.cpp.
 #include <sys/time.h>
 
+#include <array>
 #include <charconv>
 #include <ctime>
 
 #include "proxy/endpoint.h"
+#include "proxy/pipeline.h"
 #include "proxy/proxy.h"
 #include "router/router.h"
 
@@ -56,6 +58,9 @@ std::optional<std::string> bad_param(std::string_view v) {
   return std::nullopt;
 }
 
+constexpr std::array<server::Header, 1> kJsonType{
+    server::Header{"Content-Type", "application/json; charset=utf-8"}};
+
 class Gateway final : public server::Handler {
  public:
   Gateway(std::shared_ptr<const config::Service> service, Options options)
@@ -66,22 +71,20 @@ class Gateway final : public server::Handler {
     router_ = router::Router(router::Options{!router_opts.disable_redirect_trailing_slash,
                                              !router_opts.disable_redirect_fixed_path,
                                              !router_opts.disable_handle_method_not_allowed});
-    krakend_header_ = "X-Krakend: Version " +
-                      (router_opts.hide_version_header ? std::string("undefined") : options_.version) +
-                      "\r\n";
-    const std::string user_agent = "KrakenD Version " + options_.version;
-    for (const auto& e : service_->endpoints) {
-      endpoints_.push_back(compile(e, user_agent));
-      endpoints_.back().route_id = static_cast<std::uint32_t>(endpoints_.size() - 1);
+    pipeline_ = build_pipeline(*service_, options_);
+    krakend_version_ =
+        "Version " + (router_opts.hide_version_header ? std::string("undefined") : options_.version);
+    for (std::size_t i = 0; i < pipeline_.endpoints.size(); ++i) {
+      const config::Endpoint& e = *pipeline_.endpoints[i].config;
       try {
-        router_.add(e.method, e.route, static_cast<int>(endpoints_.size() - 1));
+        router_.add(e.method, e.route, static_cast<int>(i));
       } catch (const router::RouteConflict& c) {
         throw config::ConfigError("'" + service_->source_path + "': endpoint " + e.method + " " + e.path +
                                   ": " + c.what());
       }
     }
     if (!router_opts.disable_health) {
-      health_handler_ = static_cast<int>(endpoints_.size());
+      health_handler_ = static_cast<int>(pipeline_.endpoints.size());
       try {
         router_.add("GET", router_opts.health_path, health_handler_);
       } catch (const router::RouteConflict& c) {
@@ -115,7 +118,17 @@ class Gateway final : public server::Handler {
           "api-gateway.request", "", "web", telemetry::unix_ns_at(ex.start));
     }
     Routed routed;
-    const bool usable = co_await dispatch(ex, state, scope, routed);
+    StageScratch scratch;
+    bool usable = true;
+    bool answered = false;
+    for (const auto& stage : pipeline_.engine) {
+      if (auto reply = stage->on_request(ex, scratch)) {
+        usable = co_await ex.response->send(reply->status, reply->headers, reply->body);
+        answered = true;
+        break;
+      }
+    }
+    if (!answered) usable = co_await dispatch(ex, state, scope, routed);
     const std::string_view method = ex.request.method_string();
     const std::string_view target = ex.request.target();
     const auto end = server::Clock::now();  // one read for metrics, span and access log
@@ -217,14 +230,13 @@ class Gateway final : public server::Handler {
     std::string_view raw_query =
         raw_path.size() < target.size() ? target.substr(raw_path.size() + 1) : std::string_view();
     if (raw_path.empty() || raw_path[0] != '/') {  // absolute-form or garbage
-      co_return co_await plain(ex, 400, "400 Bad Request", "");
+      co_return co_await plain(ex, 400, "400 Bad Request");
     }
     std::string path;
-    if (!router::percent_decode(raw_path, path)) co_return co_await plain(ex, 400, "400 Bad Request", "");
+    if (!router::percent_decode(raw_path, path)) co_return co_await plain(ex, 400, "400 Bad Request");
 
     if (service_->debug_endpoint && (path == "/__debug" || path.rfind("/__debug/", 0) == 0))
-      co_return co_await server::write_response(ex, 200, "Content-Type: application/json; charset=utf-8\r\n",
-                                                R"({"message":"pong"})");
+      co_return co_await ex.response->send(200, kJsonType, R"({"message":"pong"})");
 
     const std::string_view method = ex.request.method_string();
     router::Match m = router_.find(method, path);
@@ -244,135 +256,63 @@ class Gateway final : public server::Handler {
     if (m.handler == health_handler_) {
       routed.skip_telemetry = true;
       std::string body = R"({"agents":{},"now":")" + go_time_now(started_) + R"(","status":"ok"})";
-      co_return co_await server::write_response(ex, 200, "Content-Type: application/json; charset=utf-8\r\n",
-                                                body);
+      co_return co_await ex.response->send(200, kJsonType, body);
     }
     if (!service_->router.disable_path_decoding) {
       for (std::size_t i = 0; i < m.param_count; ++i)
-        if (auto problem = bad_param(m.params[i].second)) co_return co_await plain(ex, 400, *problem, "");
+        if (auto problem = bad_param(m.params[i].second)) co_return co_await plain(ex, 400, *problem);
     }
-    const Endpoint& endpoint = endpoints_[static_cast<std::size_t>(m.handler)];
+    const Endpoint& endpoint = pipeline_.endpoints[static_cast<std::size_t>(m.handler)];
     routed.route_id = endpoint.route_id;
     routed.route = endpoint.config->route;
     routed.endpoint = &endpoint;
     co_return co_await endpoint.handle(ex, m, state, scope);
   }
 
-  Endpoint compile(const config::Endpoint& e, const std::string& user_agent) const {
-    Endpoint ep;
-    ep.config = &e;
-    ep.router = &service_->router;
-    ep.headers = HeaderFilter::from(e.input_headers);
-    ep.query = QueryFilter::from(e.input_query_strings);
-    ep.krakend_header = krakend_header_;
-    ep.user_agent = user_agent;
-    ep.noop = e.output_encoding == "no-op";
-    {
-      telemetry::TagList<std::string_view> tags;
-      tags.add("span.kind", "server");
-      tags.add("http.method", e.method);
-      tags.add("http.route", e.route);
-      ep.span_tags = tags.encoded();
-      ep.span_tag_count = static_cast<std::uint32_t>(tags.size());
-    }
-    const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(e.cache_ttl).count();
-    // Lura: any non-zero cache_ttl enables the header, with its whole seconds (500ms -> max-age=0).
-    if (e.cache_ttl.count() != 0)
-      ep.cache_control = "Cache-Control: public, max-age=" + std::to_string(ttl) + "\r\n";
-    std::vector<std::string_view> encodings;
-    for (const auto& b : e.backends) {
-      BackendRoute r;
-      r.config = &b;
-      r.url = UrlTemplate::compile(b.url_pattern, e.params);
-      r.backend_headers = HeaderFilter::from(b.input_headers);
-      r.backend_query = QueryFilter::from(b.input_query_strings);
-      r.method = b.method;
-      r.span_resource = r.method + ' ' + r.url.normalized;
-      telemetry::TagList<std::string_view> tags;
-      tags.add("span.kind", "client");
-      tags.add("http.method", r.method);
-      r.span_tags = tags.encoded();
-      r.span_tag_count = static_cast<std::uint32_t>(tags.size());
-      r.decodes_body = b.encoding != "no-op";
-      for (const auto& h : b.hosts) {
-        r.authorities.push_back(h.authority());
-        r.targets.emplace_back(h.host, h.port);
-      }
-      ep.backends.push_back(std::move(r));
-      response::BackendShaping shaping;
-      if (auto problem = response::parse_backend_shaping(*b.raw, shaping))
-        fail(problem->where, problem->field, problem->message);
-      ep.shaping.push_back(std::move(shaping));
-      encodings.push_back(b.encoding);
-    }
-    ep.output_encoding = std::string(response::effective_output_encoding(e.output_encoding, encodings));
-    const json::Value* extra = e.raw->find("extra_config");
-    if (const json::Value* proxy = config::find_namespace(extra, "proxy")) {
-      if (const auto* seq = proxy->find("sequential"); seq && seq->is_bool()) ep.sequential = seq->as_bool();
-      if (const auto* st = proxy->find("static"))
-        if (auto problem = response::parse_static(*st, ep.static_data))
-          fail(problem->where, problem->field, problem->message);
-      if (const auto* fm = proxy->find("flatmap_filter"))
-        if (auto problem = response::parse_flatmap(*fm, ep.flatmap))
-          fail(problem->where, problem->field, problem->message);
-    }
-    return ep;
-  }
-
-  [[noreturn]] void fail(const json::Value* where, const std::string& field,
-                         const std::string& message) const {
-    std::string position;
-    if (where && where->offset() != std::string::npos) {
-      auto [line, col] = json::line_column(service_->source_text, where->offset());
-      position = ": line " + std::to_string(line) + ", column " + std::to_string(col);
-    }
-    throw config::ConfigError("'" + service_->source_path + "'" + position + ", field '" + field +
-                              "': " + message);
-  }
-
-  Task<bool> plain(server::Exchange& ex, unsigned status, std::string_view body, std::string_view extra) {
-    std::string lines = "Content-Type: text/plain; charset=utf-8\r\n";
-    lines.append(extra);
-    co_return co_await server::write_response(ex, status, lines, body);
+  Task<bool> plain(server::Exchange& ex, unsigned status, std::string_view body) {
+    static constexpr std::array<server::Header, 1> kPlain{
+        server::Header{"Content-Type", "text/plain; charset=utf-8"}};
+    co_return co_await ex.response->send(status, kPlain, body);
   }
 
   Task<bool> not_found(server::Exchange& ex) {
-    if (service_->router.error_body_404)
-      co_return co_await server::write_response(ex, 404,
-                                                "Content-Type: application/json; charset=utf-8\r\n" +
-                                                    krakend_header_ + "X-Krakend-Completed: false\r\n",
-                                                *service_->router.error_body_404);
-    co_return co_await server::write_response(
-        ex, 404, "Content-Type: text/plain\r\n" + krakend_header_ + "X-Krakend-Completed: false\r\n",
-        "404 page not found");
+    const bool json = service_->router.error_body_404.has_value();
+    const std::array<server::Header, 3> fields{
+        server::Header{"Content-Type", json ? "application/json; charset=utf-8" : "text/plain"},
+        server::Header{"X-Krakend", krakend_version_}, server::Header{"X-Krakend-Completed", "false"}};
+    co_return co_await ex.response->send(
+        404, fields,
+        json ? std::string_view(*service_->router.error_body_404) : std::string_view("404 page not found"));
   }
 
   Task<bool> method_not_allowed(server::Exchange& ex, const std::string& allow) {
-    std::string lines = "Allow: " + allow + "\r\n" + krakend_header_ + "X-Krakend-Completed: false\r\n";
-    if (service_->router.error_body_405)
-      co_return co_await server::write_response(ex, 405,
-                                                "Content-Type: application/json; charset=utf-8\r\n" + lines,
-                                                *service_->router.error_body_405);
-    co_return co_await server::write_response(ex, 405, "Content-Type: text/plain\r\n" + lines,
-                                              "405 method not allowed");
+    const bool json = service_->router.error_body_405.has_value();
+    const std::array<server::Header, 4> fields{
+        server::Header{"Content-Type", json ? "application/json; charset=utf-8" : "text/plain"},
+        server::Header{"Allow", allow}, server::Header{"X-Krakend", krakend_version_},
+        server::Header{"X-Krakend-Completed", "false"}};
+    co_return co_await ex.response->send(405, fields,
+                                         json ? std::string_view(*service_->router.error_body_405)
+                                              : std::string_view("405 method not allowed"));
   }
 
   Task<bool> redirect(server::Exchange& ex, unsigned status, const std::string& location) {
-    std::string lines = "Location: " + location + "\r\n";
     if (ex.request.method() == http::verb::get || ex.request.method() == http::verb::head) {
-      lines += "Content-Type: text/html; charset=utf-8\r\n";
+      const std::array<server::Header, 2> fields{server::Header{"Location", location},
+                                                 server::Header{"Content-Type", "text/html; charset=utf-8"}};
       std::string body = "<a href=\"" + location + "\">" + std::string(server::reason(status)) + "</a>.\n\n";
-      co_return co_await server::write_response(ex, status, lines, body);
+      co_return co_await ex.response->send(status, fields, body);
     }
-    co_return co_await server::write_response(ex, status, lines, "");
+    const std::array<server::Header, 1> fields{server::Header{"Location", location}};
+    co_return co_await ex.response->send(status, fields, "");
   }
 
   std::shared_ptr<const config::Service> service_;
   Options options_;
   std::chrono::steady_clock::time_point started_;
   router::Router router_;
-  std::string krakend_header_;
-  std::vector<Endpoint> endpoints_;
+  std::string krakend_version_;  // X-Krakend's value
+  Pipeline pipeline_;
   int health_handler_ = -2;
 };
 

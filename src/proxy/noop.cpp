@@ -1,7 +1,5 @@
 // no-op endpoints: the backend's status, headers (minus hop-by-hop) and body reach the client as
 // they are, streamed in bounded chunks so memory does not grow with the body.
-#include <array>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
 
 #include "proxy/endpoint.h"
@@ -15,12 +13,6 @@ using httpio::use_tuple;
 constexpr std::size_t kChunk = BufferPool::kSize;
 
 bool bodiless_status(unsigned s) { return s < 200 || s == 204 || s == 304; }
-
-std::string chunk_prefix(std::size_t n) {
-  char buf[24];
-  int len = std::snprintf(buf, sizeof buf, "%zx\r\n", n);
-  return std::string(buf, static_cast<std::size_t>(len));
-}
 }  // namespace
 
 Task<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match, WorkerState& w,
@@ -33,6 +25,12 @@ Task<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match
   ProxyObservation proxy_observe(*this, w, scope);
   // The backend call is the stage's first action: it starts when the stage does (one clock read).
   BackendObservation observe(*this, 0, w, scope, proxy_observe.span(), proxy_observe.start());
+  if (auto refusal = admit_call(b)) {
+    observe.describe_error("refused", *refusal);
+    observe.finish(0, true, false, false, 0, -1, 0, b.authorities[host], {});
+    proxy_observe.finish(true, false);
+    co_return co_await write_error(ex, *this, 500, *refusal, "");
+  }
   bool asked_for_gzip = false;
   const std::string head = build_request_head(ctx, b, host, {}, observe.propagation(), &asked_for_gzip);
   const bool head_request = b.method == "HEAD";
@@ -44,6 +42,7 @@ Task<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match
   auto finish = [&](unsigned status, bool error, bool timed_out, std::int64_t content_length) {
     if (recorded) return;
     recorded = true;
+    if (!b.stages.empty()) settle_call(b, status, error);
     observe.ended_at(up.finished_at);  // set when the client released the connection just before
     observe.finish(status, error, timed_out, false, request_bytes, content_length, body_bytes,
                    b.authorities[host], head);
@@ -73,23 +72,17 @@ Task<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match
   // Go's transport undoes the gzip it asked for on a response with a body: the client gets the plain
   // body, without Content-Encoding and Content-Length.
   const bool unzip = asked_for_gzip && !no_body && length != 0 && up.gzip_encoded();
-  std::string lines = krakend_header;
-  lines += "X-Krakend-Completed: false\r\n";
+  server::HeaderList fields;
+  fields.push_back({"X-Krakend", krakend_version});
+  fields.push_back({"X-Krakend-Completed", "false"});
   for (const auto& f : up.head()) {
     std::string_view name = f.name_string();
     if (is_hop_by_hop(name) || boost::beast::iequals(name, "content-length") ||
         named_in_connection(up.head(), name) || (unzip && f.name() == http::field::content_encoding))
       continue;
-    lines.append(name);
-    lines += ": ";
-    lines.append(f.value());
-    lines += "\r\n";
+    fields.push_back({name, f.value()});  // views into the exchange's arena, alive until we return
   }
   const bool client_head = ex.request.method() == http::verb::head;
-  if (ex.worker.draining.load(std::memory_order_relaxed)) ex.keep_alive = false;
-  ex.status = static_cast<int>(status);
-  ex.deadline_after(std::chrono::seconds(60));
-
   BufferPool::Lease buffer(w.buffers);
   // Small bodies of known length: read them whole and answer with one write.
   if (!unzip && (no_body || (length && *length <= kChunk))) {
@@ -108,47 +101,18 @@ Task<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match
     body_bytes = have;
     w.client.finish(up);  // first: its clock read ends the backend span too
     finish(status, false, false, length ? static_cast<std::int64_t>(*length) : -1);
-    // 1xx/204 never carry Content-Length; 304 and HEAD keep the backend's (the size the body would have).
-    long long framing = static_cast<long long>(have);
-    if (status < 200 || status == 204)
-      framing = server::kNoFraming;
-    else if (no_body)
-      framing = length ? static_cast<long long>(*length) : server::kNoFraming;
-    std::string response = server::response_head(ex.worker, status, lines, framing, ex.keep_alive);
-    const std::array<asio::const_buffer, 2> out{asio::buffer(response),
-                                                asio::buffer(buffer.data(), client_head ? 0 : have)};
-    const auto wec = co_await httpio::write(ex.stream, out);
-    ex.bytes_written += have;
-    co_return !wec;
+    // 304 and HEAD keep the backend's Content-Length (the size the body would have); the transport
+    // drops 1xx/204 framing and the body of a HEAD request.
+    long long framing = server::Response::kFromBody;
+    if (no_body) framing = length ? static_cast<long long>(*length) : server::Response::kNoFraming;
+    co_return co_await ex.response->send(status, fields, std::string_view(buffer.data(), have), framing);
   }
 
-  const bool chunked = !length || unzip;
-  if (chunked && ex.request.version() < 11) ex.keep_alive = false;  // HTTP/1.0: close-delimited body
-  const long long framing = !chunked                     ? static_cast<long long>(*length)
-                            : ex.request.version() >= 11 ? server::kChunked
-                                                         : server::kNoFraming;
-  std::string response_head = server::response_head(ex.worker, status, lines, framing, ex.keep_alive);
-  const auto hec = co_await httpio::write(
-      ex.stream, std::array{asio::const_buffer(response_head.data(), response_head.size())});
-  if (hec) co_return false;
+  const bool known_length = length && !unzip;
+  if (!co_await ex.response->start(status, fields,
+                                   known_length ? std::optional<std::uint64_t>(*length) : std::nullopt))
+    co_return false;
   if (client_head) co_return false;  // the backend body is not read: drop both connections
-  const bool frame_chunks = chunked && ex.request.version() >= 11;
-  // Relays one piece of the body to the client, framed as announced.
-  auto relay = [&](const char* data, std::size_t n) -> Task<bool> {
-    if (n == 0) co_return true;
-    ex.deadline_after(std::chrono::seconds(60));
-    boost::system::error_code wec;
-    if (frame_chunks) {
-      std::string prefix = chunk_prefix(n);
-      wec = co_await httpio::write(
-          ex.stream, std::array<asio::const_buffer, 3>{asio::buffer(prefix), asio::buffer(data, n),
-                                                       asio::buffer("\r\n", 2)});
-    } else {
-      wec = co_await httpio::write(ex.stream, std::array{asio::const_buffer(data, n)});
-    }
-    ex.bytes_written += n;
-    co_return !wec;
-  };
   // Headers are gone when the body fails: the only honest signal left is closing.
   auto body_failed = [&](std::string_view type, const std::string& message, bool timed_out) {
     observe.describe_error(type, message);
@@ -165,7 +129,7 @@ Task<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match
     }
     if (!gunzip) {
       body_bytes += n;
-      if (!co_await relay(buffer.data(), n)) co_return false;
+      if (!co_await ex.response->write(std::string_view(buffer.data(), n))) co_return false;
       continue;
     }
     gunzip->input(std::string_view(buffer.data(), n));
@@ -177,7 +141,7 @@ Task<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match
         co_return false;
       }
       body_bytes += plain.size();
-      if (!co_await relay(plain.data(), plain.size())) co_return false;
+      if (!co_await ex.response->write(plain)) co_return false;
     }
   }
   if (std::string error; gunzip && !gunzip->finish(error)) {
@@ -186,11 +150,7 @@ Task<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match
   }
   w.client.finish(up);
   finish(status, false, false, length ? static_cast<std::int64_t>(*length) : -1);
-  if (frame_chunks) {
-    auto [wec, wn] = co_await asio::async_write(ex.stream, asio::buffer("0\r\n\r\n", 5), use_tuple);
-    if (wec) co_return false;
-  }
-  co_return chunked&& ex.request.version() < 11 ? false : true;
+  co_return co_await ex.response->finish();
 }
 
 }  // namespace gw::proxy

@@ -25,6 +25,7 @@
 #include <utility>
 
 #include "httpio/httpio.h"
+#include "server/http1.h"
 #include "server/request_guard.h"
 
 namespace gw::server {
@@ -157,48 +158,6 @@ std::string_view reason(unsigned status) {
   }
 }
 
-std::string response_head(Worker& worker, unsigned status, std::string_view header_lines, long long body_size,
-                          bool keep_alive) {
-  std::string head;
-  head.reserve(160 + header_lines.size());
-  head += "HTTP/1.1 ";
-  head += std::to_string(status);
-  head += ' ';
-  head += reason(status);
-  head += "\r\nDate: ";
-  head += worker.http_date();
-  head += "\r\n";
-  head += header_lines;
-  if (body_size >= 0) {
-    head += "Content-Length: ";
-    head += std::to_string(body_size);
-    head += "\r\n";
-  } else if (body_size == kChunked) {
-    head += "Transfer-Encoding: chunked\r\n";
-  }
-  if (!keep_alive) head += "Connection: close\r\n";
-  head += "\r\n";
-  return head;
-}
-
-Task<bool> write_response(Exchange& ex, unsigned status, std::string_view header_lines,
-                          std::string_view body) {
-  if (ex.worker.draining.load(std::memory_order_relaxed)) ex.keep_alive = false;
-  // 1xx/204/304 carry no body and no Content-Length.
-  const bool bodiless = status < 200 || status == 204 || status == 304;
-  std::string head =
-      response_head(ex.worker, status, header_lines,
-                    bodiless ? kNoFraming : static_cast<long long>(body.size()), ex.keep_alive);
-  if (bodiless) body = {};
-  if (ex.request.method() == http::verb::head) body = {};
-  ex.status = static_cast<int>(status);
-  ex.deadline_after(std::chrono::seconds(60));
-  const boost::system::error_code ec = co_await httpio::write(
-      ex.stream, std::array<asio::const_buffer, 2>{asio::buffer(head), asio::buffer(body)});
-  ex.bytes_written += body.size();
-  co_return !ec;
-}
-
 class ConnectionSlot;
 
 struct Server::Impl {
@@ -219,8 +178,8 @@ namespace {
 // Minimal error response sent before closing a connection whose request could not be read.
 Task<void> reject(Worker& worker, Socket& stream, deadline::Watch& watch, unsigned status) {
   const std::string body = std::to_string(status) + " " + std::string(reason(status));
-  std::string head = response_head(worker, status, "Content-Type: text/plain; charset=utf-8\r\n",
-                                   static_cast<long long>(body.size()), false);
+  static constexpr std::array<Header, 1> kFields{Header{"Content-Type", "text/plain; charset=utf-8"}};
+  std::string head = response_head(worker, status, kFields, {}, static_cast<long long>(body.size()), false);
   std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
   watch.arm(worker.deadlines, stream, Clock::now() + std::chrono::seconds(5));
   co_await asio::async_write(stream, buffers, use_tuple);
@@ -354,6 +313,8 @@ Task<void> Server::Impl::session(Worker& worker, WorkerState& state, Socket stre
     auto request = parser.release();
     Exchange ex{request, stream, worker, peer_ip, Clock::now(), request.keep_alive()};
     ex.deadline = &watch;
+    Http1Response response(ex);
+    ex.response = &response;
     bool usable = co_await handler->handle(ex);
     if (!usable || !ex.keep_alive) break;
   }

@@ -6,10 +6,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/container/small_vector.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <memory_resource>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,10 +59,37 @@ using FieldAllocator = std::pmr::polymorphic_allocator<char>;
 using Fields = http::basic_fields<FieldAllocator>;
 using Request = http::request<http::string_body, Fields>;
 
+// One response header field. Both views must stay valid until the response head is written.
+struct Header {
+  std::string_view name, value;
+};
+using Headers = std::span<const Header>;
+// Header fields a handler collects for one response; a dozen stay on the stack.
+using HeaderList = boost::container::small_vector<Header, 12>;
+
+// How the application answers, whatever the transport: the handler gives status, header fields and
+// body; the transport frames them (HTTP/1.1 today; TLS and HTTP/2 implement the same interface).
+// Every call returns false when the connection can no longer be used (a write failed).
+class Response {
+ public:
+  virtual ~Response() = default;
+  // A whole response. The body is dropped for 1xx/204/304 and HEAD requests. `length` is kFromBody
+  // (Content-Length: body.size()), kNoFraming (none), or the length a relayed HEAD/304 announces.
+  static constexpr long long kFromBody = -3;
+  static constexpr long long kNoFraming = -2;
+  virtual Task<bool> send(unsigned status, Headers headers, std::string_view body,
+                          long long length = kFromBody) = 0;
+  // A streamed response: `length` when known, else the transport delimits the body itself.
+  virtual Task<bool> start(unsigned status, Headers headers, std::optional<std::uint64_t> length) = 0;
+  virtual Task<bool> write(std::string_view chunk) = 0;
+  // Ends a streamed body; false when the connection cannot serve another request.
+  virtual Task<bool> finish() = 0;
+};
+
 // One request, as handed to the application.
 struct Exchange {
   Request& request;
-  httpio::Socket& stream;  // the client connection
+  httpio::Socket& stream;  // the client connection (its executor; the transport writes to it)
   Worker& worker;
   std::string_view peer_ip;
   Clock::time_point start;
@@ -67,6 +97,9 @@ struct Exchange {
   std::uint64_t bytes_written = 0;      // response bytes, for metrics and access logs
   int status = 0;                       // response status, for metrics and access logs
   deadline::Watch* deadline = nullptr;  // the connection's; set by the server
+  Response* response = nullptr;         // set by the server: how to answer
+  // Fields every response to this request carries (engine stages: CORS), written after the handler's.
+  HeaderList engine_headers;
 
   // The client connection is closed if the writes (and reads) that follow take longer than `after`.
   void deadline_after(Clock::duration after);
@@ -126,18 +159,5 @@ std::string client_address(const asio::ip::address& address);
 
 // Canonical reason phrase ("Not Found"); empty for unknown codes.
 std::string_view reason(unsigned status);
-
-// Builds "HTTP/1.1 <status> <reason>\r\n" + Date + the given header lines (each "Name: value\r\n")
-// + the body framing + Connection: close when !keep_alive, then "\r\n". body_size >= 0 writes
-// Content-Length; kChunked writes Transfer-Encoding: chunked; kNoFraming writes neither (1xx, 204,
-// or an HTTP/1.0 body delimited by closing the connection).
-constexpr long long kChunked = -1;
-constexpr long long kNoFraming = -2;
-std::string response_head(Worker& worker, unsigned status, std::string_view header_lines, long long body_size,
-                          bool keep_alive);
-
-// Writes a complete small response; returns false when the write failed.
-Task<bool> write_response(Exchange& ex, unsigned status, std::string_view header_lines,
-                          std::string_view body);
 
 }  // namespace gw::server

@@ -1,0 +1,125 @@
+// HTTP/1.1 framing of the application's responses (server::Response): status line, Date, fields,
+// Content-Length or chunked, Connection: close; writes go out at once when the socket takes them.
+#include <array>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/string.hpp>
+#include <cstdio>
+
+#include "server/http1.h"
+
+namespace gw::server {
+
+namespace {
+
+constexpr auto kWriteTimeout = std::chrono::seconds(60);
+
+bool has_date(Headers fields) {
+  for (const Header& h : fields)
+    if (h.name.size() == 4 && beast::iequals(h.name, "date")) return true;
+  return false;
+}
+
+void append_fields(std::string& out, Headers fields) {
+  for (const Header& h : fields) {
+    out.append(h.name);
+    out += ": ";
+    out.append(h.value);
+    out += "\r\n";
+  }
+}
+
+}  // namespace
+
+std::string response_head(Worker& worker, unsigned status, Headers fields, Headers more_fields,
+                          long long body_size, bool keep_alive) {
+  std::size_t size = 160;
+  for (const Header& h : fields) size += h.name.size() + h.value.size() + 4;
+  for (const Header& h : more_fields) size += h.name.size() + h.value.size() + 4;
+  std::string head;
+  head.reserve(size);
+  head += "HTTP/1.1 ";
+  char digits[8];
+  head.append(digits, static_cast<std::size_t>(std::snprintf(digits, sizeof digits, "%u", status)));
+  head += ' ';
+  head += reason(status);
+  head += "\r\n";
+  if (!has_date(fields)) {
+    head += "Date: ";
+    head += worker.http_date();
+    head += "\r\n";
+  }
+  append_fields(head, fields);
+  append_fields(head, more_fields);
+  if (body_size >= 0) {
+    head += "Content-Length: ";
+    head += std::to_string(body_size);
+    head += "\r\n";
+  } else if (body_size == kChunked) {
+    head += "Transfer-Encoding: chunked\r\n";
+  }
+  if (!keep_alive) head += "Connection: close\r\n";
+  head += "\r\n";
+  return head;
+}
+
+Task<bool> Http1Response::send(unsigned status, Headers headers, std::string_view body, long long length) {
+  if (ex_.worker.draining.load(std::memory_order_relaxed)) ex_.keep_alive = false;
+  // 1xx and 204 never carry a body or Content-Length; 304 only announces one when relayed.
+  const bool bodiless = status < 200 || status == 204 || status == 304;
+  long long framing = length == kFromBody ? static_cast<long long>(body.size()) : length;
+  if (status < 200 || status == 204 || (status == 304 && length == kFromBody)) framing = kNoFraming;
+  if (bodiless || ex_.request.method() == http::verb::head) body = {};
+  const std::string head =
+      response_head(ex_.worker, status, headers, ex_.engine_headers, framing, ex_.keep_alive);
+  ex_.status = static_cast<int>(status);
+  ex_.deadline_after(kWriteTimeout);
+  const boost::system::error_code ec = co_await httpio::write(
+      ex_.stream, std::array<asio::const_buffer, 2>{asio::buffer(head), asio::buffer(body)});
+  ex_.bytes_written += body.size();
+  co_return !ec;
+}
+
+Task<bool> Http1Response::start(unsigned status, Headers headers, std::optional<std::uint64_t> length) {
+  if (ex_.worker.draining.load(std::memory_order_relaxed)) ex_.keep_alive = false;
+  const bool http10 = ex_.request.version() < 11;
+  head_only_ = ex_.request.method() == http::verb::head;
+  chunked_ = !length && !http10;
+  close_delimited_ = !length && http10;
+  if (close_delimited_) ex_.keep_alive = false;
+  const long long framing = length ? static_cast<long long>(*length) : chunked_ ? kChunked : kNoFraming;
+  const std::string head =
+      response_head(ex_.worker, status, headers, ex_.engine_headers, framing, ex_.keep_alive);
+  ex_.status = static_cast<int>(status);
+  ex_.deadline_after(kWriteTimeout);
+  const auto ec =
+      co_await httpio::write(ex_.stream, std::array{asio::const_buffer(head.data(), head.size())});
+  co_return !ec;
+}
+
+Task<bool> Http1Response::write(std::string_view chunk) {
+  if (chunk.empty() || head_only_) co_return true;
+  ex_.deadline_after(kWriteTimeout);
+  boost::system::error_code ec;
+  if (chunked_) {
+    char prefix[24];
+    const int n = std::snprintf(prefix, sizeof prefix, "%zx\r\n", chunk.size());
+    ec = co_await httpio::write(
+        ex_.stream, std::array<asio::const_buffer, 3>{asio::buffer(prefix, static_cast<std::size_t>(n)),
+                                                      asio::buffer(chunk), asio::buffer("\r\n", 2)});
+  } else {
+    ec = co_await httpio::write(ex_.stream, std::array{asio::const_buffer(chunk.data(), chunk.size())});
+  }
+  ex_.bytes_written += chunk.size();
+  co_return !ec;
+}
+
+Task<bool> Http1Response::finish() {
+  if (chunked_ && !head_only_) {
+    ex_.deadline_after(kWriteTimeout);
+    const auto ec = co_await httpio::write(ex_.stream, std::array{asio::const_buffer("0\r\n\r\n", 5)});
+    if (ec) co_return false;
+  }
+  co_return !close_delimited_;
+}
+
+}  // namespace gw::server

@@ -674,6 +674,11 @@ def go_request(gw_port, method, url, header, body, timeout):
     return None, 'redirect loop'
 
 
+def printable(v):
+    """A received header value for a message: bytes outside printable ASCII escaped (they were latin-1)."""
+    return ''.join(c if ' ' <= c <= '~' else f'\\x{ord(c):02x}' for c in v)
+
+
 def assert_response(actual, expected):
     errs = []
     if actual.status != expected.get('status_code', 0):
@@ -684,7 +689,8 @@ def assert_response(actual, expected):
         if hs is not None and hs == vs:
             continue
         if hs is not None:
-            errs.append(f'unexpected value for header {k}. have: [{" ".join(hs)}], want: [{" ".join(vs)}]')
+            errs.append(f'unexpected value for header {k}. have: [{" ".join(map(printable, hs))}], '
+                        f'want: [{" ".join(vs)}]')
             continue
         if not vs:
             errs.append(f'expected header {k} has no value (integration.go would panic)')

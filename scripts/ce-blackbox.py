@@ -42,6 +42,7 @@ Exit status: 0 all selected cases passed, 1 some failed, 2 setup error.
 """
 
 import argparse
+import codecs
 import copy
 import gzip
 import http.client
@@ -164,10 +165,23 @@ def go_json(v):
     raise TypeError(type(v))
 
 
+def _go_replace(err):
+    # Go's string->rune decoding (encoding/json, fmt) turns each invalid byte into one U+FFFD.
+    return '\ufffd', err.start + 1
+
+
+codecs.register_error('goreplace', _go_replace)
+
+
+def go_str(b):
+    """Bytes as Go's encoding/json writes a string holding them: invalid UTF-8 byte by byte to U+FFFD."""
+    return b.decode('utf-8', errors='goreplace')
+
+
 def go_loads(b):
     """json.Unmarshal into interface{}: None on any error (integration.go ignores it), numbers as float."""
     try:
-        return json.loads(b.decode('utf-8', errors='replace'), parse_int=float,
+        return json.loads(go_str(b), parse_int=float,
                           parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
     except (ValueError, RecursionError):
         return None
@@ -259,8 +273,8 @@ def go_unescape(s, query):
     if '%' in s:
         if re.search(r'%(?![0-9A-Fa-f]{2})', s):
             raise ValueError('invalid URL escape')
-        return urllib.parse.unquote(s, errors='surrogateescape')
-    return s
+        return go_str(urllib.parse.unquote_to_bytes(s))
+    return go_str(s.encode('latin-1', errors='replace'))
 
 
 class Backend(socketserver.ThreadingMixIn, http.server.HTTPServer):
@@ -317,7 +331,7 @@ class BackendHandler(http.server.BaseHTTPRequestHandler):
             ck = canonical_key(k)
             if ck == 'Host' or ck == 'Transfer-Encoding' or ck == 'Trailer' or (chunked and ck == 'Content-Length'):
                 continue
-            h.setdefault(ck, []).append(v.strip(' \t'))
+            h.setdefault(ck, []).append(go_str(v.strip(' \t').encode('latin-1', errors='replace')))
         return h
 
     def _send(self, code, headers, body, head=False):
@@ -418,7 +432,7 @@ class BackendHandler(http.server.BaseHTTPRequestHandler):
         headers = {k: v for k, v in headers.items() if k != 'X-Forwarded-For'}
         resp = {'path': path, 'query': go_parse_query(raw_query), 'headers': headers, 'foo': 42}
         if go_parse_query(raw_query).get('dump_body', [''])[0] == '1':
-            resp['body'] = body.decode('utf-8', errors='replace')
+            resp['body'] = go_str(body)
         out = (go_json(resp) + '\n').encode()
         self._send(200, [('Content-Type', 'application/json'), ('Set-Cookie', 'test1=test1'),
                          ('Set-Cookie', 'test2=test2')], out, head)

@@ -51,12 +51,14 @@ Task<void> call_backend(const Endpoint& ep, std::size_t index, const ForwardCont
       if (!b.stages.empty()) settle_call(b, status, !out.ok || !out.complete);
     }
   } settle{b, out};
-  const std::string head = build_request_head(ctx, b, host, path_override, observe.propagation());
+  bool chunked = false;
+  const std::string head =
+      build_request_head(ctx, b, host, path_override, observe.propagation(), nullptr, &chunked);
   const auto request_bytes = static_cast<std::int64_t>(ctx.request.body().size());
   upstream::Exchange up;
-  auto ec =
-      co_await send_following_redirects(w, b.targets[host], b.authorities[host], head, ctx.request.body(),
-                                        deadline, up, b.method == "HEAD", b.config->send_body_on_redirect);
+  auto ec = co_await send_following_redirects(w, b.targets[host], b.authorities[host], head,
+                                              {ctx.request.body(), chunked}, deadline, up, b.method == "HEAD",
+                                              b.config->send_body_on_redirect);
   observe.connection_timings(up);
   if (ec) {
     out.error = transport_error(b, host, ec);

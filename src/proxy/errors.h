@@ -17,7 +17,7 @@ std::string_view error_type(const upstream::error_code& ec);
 // Sends a prepared request and follows backend redirects (Go http.Client semantics, 10 hops).
 Task<upstream::error_code> send_following_redirects(WorkerState& w, const upstream::Target& target,
                                                     std::string_view authority, std::string_view head,
-                                                    std::string_view body,
+                                                    upstream::RequestBody body,
                                                     upstream::Clock::time_point deadline,
                                                     upstream::Exchange& up, bool head_request,
                                                     bool resend_body);

@@ -94,8 +94,9 @@ void append_own_header(std::string& out, std::string_view canonical_name, std::s
   out.append(canonical_name).append(": ").append(value).append("\r\n");
 }
 
-bool method_has_body(std::string_view method) {
-  return method == "POST" || method == "PUT" || method == "PATCH";
+// Go's requestMethodUsuallyLacksBody: a body of unknown length is probed, and an empty one not sent.
+bool usually_lacks_body(std::string_view m) {
+  return m == "GET" || m == "HEAD" || m == "DELETE" || m == "OPTIONS" || m == "PROPFIND" || m == "SEARCH";
 }
 
 }  // namespace
@@ -268,7 +269,7 @@ std::string client_ip(const server::Request& request, std::string_view peer_ip) 
 
 std::string build_request_head(const ForwardContext& ctx, const BackendRoute& backend, std::size_t host_index,
                                std::string_view path_override, std::string_view extra_headers,
-                               bool* asked_for_gzip) {
+                               bool* asked_for_gzip, bool* chunked_body) {
   const auto& req = ctx.request;
   std::string head;
   head.reserve(256 + extra_headers.size());  // one allocation, trace propagation included
@@ -295,9 +296,13 @@ std::string build_request_head(const ForwardContext& ctx, const BackendRoute& ba
   auto keep = [&](std::string_view name) { return !second.active() || second.allows(name); };
   bool forwarded_user_agent = false;
   bool forwarded_accept_encoding = false;
+  bool forwarded_length = false;  // lura sets the outgoing length only from a forwarded Content-Length
+  bool client_chunked = false;
   for (const auto& field : req) {
     std::string_view name = field.name_string();
+    if (field.name() == http::field::transfer_encoding) client_chunked = true;
     if (!ctx.endpoint_headers.allows(name) || !keep(name)) continue;
+    if (field.name() == http::field::content_length) forwarded_length = true;
     const bool accept_encoding = boost::beast::iequals(name, "accept-encoding");
     if (is_hop_by_hop(name) || boost::beast::iequals(name, "host") ||
         boost::beast::iequals(name, "content-length") || boost::beast::iequals(name, "x-forwarded-for") ||
@@ -326,12 +331,24 @@ std::string build_request_head(const ForwardContext& ctx, const BackendRoute& ba
   if (ask_for_gzip) head += "Accept-Encoding: gzip\r\n";
   if (asked_for_gzip) *asked_for_gzip = ask_for_gzip;
   head.append(extra_headers);
+  // Body framing as Go's transport sends lura's request: the length when it is known (a forwarded
+  // Content-Length, a body buffered for send_body_on_redirect, or none at all), else chunked.
   const auto& body = req.body();
-  if (!body.empty() || method_has_body(backend.method)) {
-    head += "Content-Length: ";
-    head += std::to_string(body.size());
-    head += "\r\n";
+  const bool known_length = forwarded_length || (backend.config && backend.config->send_body_on_redirect) ||
+                            (body.empty() && !client_chunked);
+  const std::string_view method = backend.method;
+  bool chunked = false;
+  if (known_length) {
+    if (!body.empty() || (method != "GET" && method != "HEAD")) {
+      head += "Content-Length: ";
+      head += std::to_string(body.size());
+      head += "\r\n";
+    }
+  } else if (!body.empty() || !usually_lacks_body(method)) {
+    head += "Transfer-Encoding: chunked\r\n";
+    chunked = true;
   }
+  if (chunked_body) *chunked_body = chunked;
   head += "\r\n";
   return head;
 }

@@ -83,10 +83,11 @@ struct ForwardContext {
 
 // Builds the request head for `backend` on host number `host_index`; extra_headers (e.g. trace
 // propagation, already "Name: value\r\n" lines) are appended as is. `asked_for_gzip`, when given,
-// tells whether the gateway added its own Accept-Encoding: gzip (then it must undo a gzip answer).
+// tells whether the gateway added its own Accept-Encoding: gzip (then it must undo a gzip answer);
+// `chunked_body` whether the body must be sent chunked (KrakenD's framing of a body of unknown length).
 std::string build_request_head(const ForwardContext& ctx, const BackendRoute& backend, std::size_t host_index,
                                std::string_view path_override, std::string_view extra_headers,
-                               bool* asked_for_gzip = nullptr);
+                               bool* asked_for_gzip = nullptr, bool* chunked_body = nullptr);
 
 // The encoded, sorted query KrakenD forwards (url.Values.Encode of the allowed keys).
 std::string forwarded_query(std::string_view raw_query, const QueryFilter& endpoint,

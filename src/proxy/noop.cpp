@@ -32,7 +32,9 @@ Task<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match
     co_return co_await write_error(ex, *this, 500, *refusal, "");
   }
   bool asked_for_gzip = false;
-  const std::string head = build_request_head(ctx, b, host, {}, observe.propagation(), &asked_for_gzip);
+  bool chunked = false;
+  const std::string head =
+      build_request_head(ctx, b, host, {}, observe.propagation(), &asked_for_gzip, &chunked);
   const bool head_request = b.method == "HEAD";
   const auto request_bytes = static_cast<std::int64_t>(ex.request.body().size());
   upstream::Exchange up;
@@ -55,9 +57,9 @@ Task<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match
     upstream::Exchange& up;
     ~RecordOnExit() { f(up.parser ? up.status() : 0, true, false, -1); }
   } record_on_exit{finish, up};
-  auto ec =
-      co_await send_following_redirects(w, b.targets[host], b.authorities[host], head, ex.request.body(),
-                                        deadline, up, head_request, b.config->send_body_on_redirect);
+  auto ec = co_await send_following_redirects(w, b.targets[host], b.authorities[host], head,
+                                              {ex.request.body(), chunked}, deadline, up, head_request,
+                                              b.config->send_body_on_redirect);
   observe.connection_timings(up);
   if (ec) {
     const std::string message = transport_error(b, host, ec);

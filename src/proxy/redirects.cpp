@@ -33,7 +33,8 @@ std::string redirected_head(std::string_view head, std::string_view method, std:
       continue;
     }
     if (line.rfind("Referer:", 0) == 0) continue;
-    if (drop_body && line.rfind("Content-Length:", 0) == 0) continue;
+    if (drop_body && (line.rfind("Content-Length:", 0) == 0 || line.rfind("Transfer-Encoding:", 0) == 0))
+      continue;
     out.append(line);
     out += "\r\n";
   }
@@ -47,7 +48,7 @@ std::string redirected_head(std::string_view head, std::string_view method, std:
 
 Task<upstream::error_code> send_following_redirects(WorkerState& w, const upstream::Target& first_target,
                                                     std::string_view first_authority, std::string_view head,
-                                                    std::string_view body,
+                                                    upstream::RequestBody body,
                                                     upstream::Clock::time_point deadline,
                                                     upstream::Exchange& up, bool head_request,
                                                     bool resend_body) {
@@ -65,7 +66,8 @@ Task<upstream::error_code> send_following_redirects(WorkerState& w, const upstre
     const unsigned status = up.status();
     // Go repeats a request body on 307/308 only when it can rewind it (GetBody, which KrakenD sets
     // with send_body_on_redirect); otherwise the 3xx itself is the response.
-    if ((status == 307 || status == 308) && !body.empty() && !resend_body) co_return upstream::error_code{};
+    if ((status == 307 || status == 308) && (!body.bytes.empty() || body.chunked) && !resend_body)
+      co_return upstream::error_code{};
     w.client.finish(up);  // body unread: the connection is closed, not pooled
     if (hop > 10) co_return boost::system::errc::make_error_code(boost::system::errc::too_many_links);
 

@@ -7,6 +7,7 @@
 #include <array>
 #include <boost/asio/write.hpp>
 #include <cerrno>
+#include <cstdio>
 #include <tuple>
 
 #include "httpio/httpio.h"
@@ -157,7 +158,7 @@ Task<std::pair<error_code, std::unique_ptr<Connection>>> Client::connect(const T
   co_return std::pair{error_code{}, std::move(conn)};
 }
 
-Task<error_code> Client::send(const Target& target, std::string_view request_head, std::string_view body,
+Task<error_code> Client::send(const Target& target, std::string_view request_head, RequestBody body,
                               Clock::time_point deadline, Exchange& out, bool head_request) {
   const std::string& key = target.key;
   out.finished_at = {};  // a redirect's earlier hop may have set it
@@ -177,9 +178,20 @@ Task<error_code> Client::send(const Target& target, std::string_view request_hea
     conn->deadline.arm(deadlines_, conn->socket, deadline);
     // Sent here rather than by async_write, whose completion would be a trip through the io_context:
     // the response is then waited for in this same turn, which receive_when_ready needs.
-    const std::array<asio::const_buffer, 2> request{asio::buffer(request_head), asio::buffer(body)};
+    char chunk_size[24];
+    std::size_t chunk_size_len = 0;
+    std::string_view last_chunk;
+    if (body.chunked) {  // one chunk with all the bytes, then the last chunk
+      if (!body.bytes.empty())
+        chunk_size_len = static_cast<std::size_t>(
+            std::snprintf(chunk_size, sizeof chunk_size, "%zx\r\n", body.bytes.size()));
+      last_chunk = body.bytes.empty() ? std::string_view("0\r\n\r\n") : std::string_view("\r\n0\r\n\r\n");
+    }
+    const std::array<asio::const_buffer, 4> request{asio::buffer(request_head),
+                                                    asio::buffer(chunk_size, chunk_size_len),
+                                                    asio::buffer(body.bytes), asio::buffer(last_chunk)};
     auto [wec0, sent] = httpio::send_now(conn->socket, request);
-    const bool sent_whole = !wec0 && sent == request_head.size() + body.size();
+    const bool sent_whole = !wec0 && sent == asio::buffer_size(request);
     if (!wec0 && !sent_whole)  // the socket buffer is full: the rest as room appears
       std::tie(wec0, std::ignore) =
           co_await asio::async_write(conn->socket, httpio::skip(request, sent), use_tuple);

@@ -191,6 +191,16 @@ class Exchange {
   std::pmr::monotonic_buffer_resource arena_;
 };
 
+// A request body and its framing: Content-Length (announced in the head by the caller), or chunked
+// (the head says Transfer-Encoding: chunked; send() frames the bytes as one chunk and the last one).
+struct RequestBody {
+  RequestBody() = default;
+  RequestBody(std::string_view b) : bytes(b) {}  // NOLINT: a plain body is the common case
+  RequestBody(std::string_view b, bool c) : bytes(b), chunked(c) {}
+  std::string_view bytes;
+  bool chunked = false;
+};
+
 class Client {
  public:
   Client(Executor executor, Options options);
@@ -199,7 +209,7 @@ class Client {
   // Sends `request_head` (a complete request head, Host included, ending in CRLFCRLF) and `body`, and reads
   // the response head. A failure on a reused pooled connection before any response byte arrives is retried
   // once on a fresh connection.
-  Task<error_code> send(const Target& target, std::string_view request_head, std::string_view body,
+  Task<error_code> send(const Target& target, std::string_view request_head, RequestBody body,
                         Clock::time_point deadline, Exchange& out, bool head_request = false);
 
   // Reads the next piece of the body into [data, data+size); returns bytes read (0 + done() at end).

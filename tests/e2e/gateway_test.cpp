@@ -33,6 +33,10 @@ const char* kConfig = R"({
      "backend": [{"url_pattern": "/echo/{rest}"}]},
     {"endpoint": "/noop-post", "method": "POST", "output_encoding": "no-op",
      "backend": [{"url_pattern": "/echo/post"}]},
+    {"endpoint": "/post-length", "method": "POST", "output_encoding": "no-op", "input_headers": ["Content-Type", "Content-Length"],
+     "backend": [{"url_pattern": "/echo/post"}]},
+    {"endpoint": "/delete-empty", "method": "DELETE", "output_encoding": "no-op",
+     "backend": [{"url_pattern": "/echo/delete"}]},
     {"endpoint": "/noop-status/{code}", "output_encoding": "no-op", "backend": [{"url_pattern": "/status/{code}"}]},
     {"endpoint": "/noop-gzip", "output_encoding": "no-op", "backend": [{"url_pattern": "/gzip?body=plain-text-body"}]},
     {"endpoint": "/noop-gzip-forwarded", "output_encoding": "no-op", "input_headers": ["Accept-Encoding"],
@@ -156,6 +160,24 @@ TEST_F(Gateway, NoOpForwardsRequestBody) {
   EXPECT_NE(r.body.find(R"("Content-Type": ["text/plain"])"), std::string::npos) << r.body;
   Response empty = request(gateway_port_, "POST", "/noop-post");
   EXPECT_NE(empty.body.find(R"("Content-Length": ["0"])"), std::string::npos) << empty.body;
+}
+
+// KrakenD CE's param_forwarding_4: lura hands Go's transport a body of unknown length unless the
+// client's Content-Length is among the forwarded headers, so the backend gets it chunked.
+TEST_F(Gateway, RequestBodiesAreFramedAsKrakendFramesThem) {
+  Response chunked =
+      request(gateway_port_, "POST", "/noop-post", {{"Content-Type", "text/plain"}}, "hello body");
+  EXPECT_NE(chunked.body.find(R"("Transfer-Encoding": ["chunked"])"), std::string::npos) << chunked.body;
+  EXPECT_EQ(chunked.body.find(R"("Content-Length")"), std::string::npos) << chunked.body;
+  EXPECT_NE(chunked.body.find(R"("body": "hello body")"), std::string::npos) << chunked.body;
+  Response length =
+      request(gateway_port_, "POST", "/post-length", {{"Content-Type", "text/plain"}}, "hello body");
+  EXPECT_NE(length.body.find(R"("Content-Length": ["10"])"), std::string::npos) << length.body;
+  EXPECT_EQ(length.body.find(R"("Transfer-Encoding")"), std::string::npos) << length.body;
+  EXPECT_NE(length.body.find(R"("body": "hello body")"), std::string::npos) << length.body;
+  // No body: Content-Length: 0 for every method but GET and HEAD (Go's shouldSendContentLength).
+  Response del = request(gateway_port_, "DELETE", "/delete-empty");
+  EXPECT_NE(del.body.find(R"("Content-Length": ["0"])"), std::string::npos) << del.body;
 }
 
 TEST_F(Gateway, JsonEndpointForwardsOnlyAllowedHeadersAndQuery) {

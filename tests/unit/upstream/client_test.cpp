@@ -501,7 +501,7 @@ TEST(UpstreamClient, SendsARequestLargerThanTheSocketBuffers) {
         const std::string body(kBody, 'b');
         Exchange ex;
         const auto deadline = Clock::now() + 5s;
-        const error_code ec = co_await c.send(Target("127.0.0.1", b.port()), head, body, deadline, ex);
+        const error_code ec = co_await c.send(Target("127.0.0.1", b.port()), head, std::string_view(body), deadline, ex);
         EXPECT_FALSE(ec) << ec.message();
         if (ec) co_return;
         std::string data;

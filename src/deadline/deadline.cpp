@@ -66,7 +66,24 @@ void Deadlines::expire(Clock::time_point now) {
   if (next != Clock::time_point::max()) wait_until(next);
 }
 
-void Watch::arm(Deadlines& owner, Socket& socket, Clock::time_point deadline) {
+std::size_t Deadlines::cancel_group(const void* group) {
+  std::size_t n = 0;
+  for (Watch* w = head_; w;) {
+    Watch* after = w->next_;
+    if (group && w->group_ == group) {
+      unlink(*w);
+      w->owner_ = nullptr;
+      w->expired_ = w->cancelled_ = true;
+      boost::system::error_code ignored;
+      w->socket_->close(ignored);
+      ++n;
+    }
+    w = after;
+  }
+  return n;
+}
+
+void Watch::arm(Deadlines& owner, Socket& socket, Clock::time_point deadline, const void* group) {
   if (owner_ != &owner) {
     disarm();
     owner.link(*this);
@@ -74,7 +91,8 @@ void Watch::arm(Deadlines& owner, Socket& socket, Clock::time_point deadline) {
   }
   socket_ = &socket;
   deadline_ = deadline;
-  expired_ = false;
+  group_ = group;
+  expired_ = cancelled_ = false;
   owner.wait_until(deadline);
 }
 

@@ -31,6 +31,9 @@ class Deadlines {
   std::size_t armed() const { return count_; }
   // Fires the watches whose deadline is <= now (tests call it; the timer does in production).
   void expire(Clock::time_point now);
+  // Fires, now, the watches armed for `group` (e.g. one client request whose client went away);
+  // they report cancelled() as well as expired(). Returns how many.
+  std::size_t cancel_group(const void* group);
 
  private:
   friend class Watch;
@@ -54,20 +57,24 @@ class Watch {
   Watch& operator=(const Watch&) = delete;
 
   // Closes `socket` at `deadline` unless disarmed or re-armed first. Re-arming moves the deadline
-  // and clears expired().
-  void arm(Deadlines& owner, Socket& socket, Clock::time_point deadline);
+  // and clears expired(). `group` ties the watch to what Deadlines::cancel_group may cut short.
+  void arm(Deadlines& owner, Socket& socket, Clock::time_point deadline, const void* group = nullptr);
   void disarm();
   bool armed() const { return owner_ != nullptr; }
   // The deadline passed while armed and the socket was closed.
   bool expired() const { return expired_; }
+  // It fired early, by Deadlines::cancel_group.
+  bool cancelled() const { return cancelled_; }
 
  private:
   friend class Deadlines;
   Deadlines* owner_ = nullptr;
   Socket* socket_ = nullptr;
   Clock::time_point deadline_{};
+  const void* group_ = nullptr;
   Watch *prev_ = nullptr, *next_ = nullptr;
   bool expired_ = false;
+  bool cancelled_ = false;
 };
 
 }  // namespace gw::deadline

@@ -1,5 +1,6 @@
 // JSON endpoints (KrakenD's default): fan out to the backends, decode and shape each body, merge
-// in arrival order, apply static data, and render once. Status and header rules of §4.2.
+// in arrival order, apply static data, and render once. Status and header rules of docs/krakend-behavior.md
+// §4.2.
 #include "proxy/endpoint.h"
 
 #include <boost/asio/co_spawn.hpp>
@@ -24,10 +25,9 @@ std::string header_value(const Header& h, http::field f) {
   return it == h.end() ? std::string() : std::string(it->value());
 }
 
-// "http://host:port/path?query" of the request line in `head`, for error texts and spans.
-std::string request_url(const BackendRoute& b, std::size_t host, const std::string& head) {
-  const std::size_t path_start = b.method.size() + 1;
-  return "http://" + b.authorities[host] + head.substr(path_start, head.find(' ', path_start) - path_start);
+// "http://host:port/path?query" of a request, for error texts.
+std::string request_url(const upstream::Request& request) {
+  return "http://" + std::string(request.authority()) + std::string(request.target());
 }
 
 Task<void> call_backend(const Endpoint& ep, std::size_t index, const ForwardContext& ctx, WorkerState& w,
@@ -51,20 +51,18 @@ Task<void> call_backend(const Endpoint& ep, std::size_t index, const ForwardCont
       if (!b.stages.empty()) settle_call(b, status, !out.ok || !out.complete);
     }
   } settle{b, out};
-  bool chunked = false;
-  const std::string head =
-      build_request_head(ctx, b, host, path_override, observe.propagation(), nullptr, &chunked);
+  const upstream::Request request = build_request(ctx, b, host, path_override, observe.propagation());
   const auto request_bytes = static_cast<std::int64_t>(ctx.request.body().size());
   upstream::Exchange up;
-  auto ec = co_await send_following_redirects(w, b.targets[host], b.authorities[host], head,
-                                              {ctx.request.body(), chunked}, deadline, up, b.method == "HEAD",
+  up.cancel_group = ctx.cancel_group;
+  auto ec = co_await send_following_redirects(w, b.targets[host], request, deadline, up,
                                               b.config->send_body_on_redirect);
   observe.connection_timings(up);
   if (ec) {
     out.error = transport_error(b, host, ec);
     observe.describe_error(error_type(ec), out.error);
     observe.finish(0, true, ec == boost::beast::error::timeout, false, request_bytes, -1, 0,
-                   b.authorities[host], head);
+                   b.authorities[host], request.target());
     co_return;
   }
   const unsigned status = up.status();
@@ -78,7 +76,7 @@ Task<void> call_backend(const Endpoint& ep, std::size_t index, const ForwardCont
     out.error = transport_error(b, host, ec);
     observe.describe_error(error_type(ec), out.error);
     observe.finish(status, true, ec == boost::beast::error::timeout, false, request_bytes, content_length,
-                   body.size(), b.authorities[host], head);
+                   body.size(), b.authorities[host], request.target());
     co_return;
   }
   // The gateway asked for gzip (Accept-Encoding, as Go's transport does): undo it before decoding.
@@ -89,7 +87,7 @@ Task<void> call_backend(const Endpoint& ep, std::size_t index, const ForwardCont
       out.error = gzip_error;
       observe.describe_error("decode", out.error);
       observe.finish(status, true, false, false, request_bytes, content_length, body.size(),
-                     b.authorities[host], head);
+                     b.authorities[host], request.target());
       co_return;
     }
     body = std::move(plain);
@@ -99,10 +97,10 @@ Task<void> call_backend(const Endpoint& ep, std::size_t index, const ForwardCont
     const std::string content_type = header_value(up.head(), http::field::content_type);
     const config::Backend& cfg = *b.config;
     out.error = "invalid status code " + std::to_string(status) + " [" + b.method + " " + cfg.url_pattern +
-                "]: " + request_url(b, host, head);
+                "]: " + request_url(request);
     observe.describe_error("status", out.error);
     observe.finish(status, true, false, false, request_bytes, content_length, body.size(),
-                   b.authorities[host], head);
+                   b.authorities[host], request.target());
     if (!cfg.return_error_details.empty()) {
       // The failure becomes data: {"error_<name>": {...}}, and the response is incomplete. Lura
       // returns it before the response formatter: no target/allow/group on it.
@@ -125,14 +123,14 @@ Task<void> call_backend(const Endpoint& ep, std::size_t index, const ForwardCont
     out.error = error;
     observe.describe_error("decode", out.error);
     observe.finish(status, true, false, false, request_bytes, content_length, body_bytes, b.authorities[host],
-                   head);
+                   request.target());
     co_return;
   }
   response::shape(out.data, shaping);
   out.ok = true;
   out.complete = true;
   observe.finish(status, false, false, true, request_bytes, content_length, body_bytes, b.authorities[host],
-                 head);
+                 request.target());
 }
 
 // Runs fn(0..count-1) concurrently on this worker and waits for all; fn(i) reports its index
@@ -193,7 +191,7 @@ Task<void> call_backend_concurrently(const Endpoint& ep, std::size_t index, cons
 
 ForwardContext Endpoint::forward_context(server::Exchange& ex, const router::Match& match,
                                          const std::string& ip) const {
-  return ForwardContext{ex.request, ip, match, config->params, headers, query, user_agent};
+  return ForwardContext{ex.request, ip, match, config->params, headers, query, user_agent, &ex};
 }
 
 Task<bool> Endpoint::handle(server::Exchange& ex, const router::Match& match, WorkerState& w,
@@ -277,16 +275,18 @@ Task<bool> Endpoint::serve_json(server::Exchange& ex, const router::Match& match
 std::string transport_error(const BackendRoute& backend, std::size_t host, const upstream::error_code& ec) {
   std::string method = backend.method;
   for (std::size_t i = 1; i < method.size(); ++i) method[i] = static_cast<char>(std::tolower(method[i]));
-  std::string reason = ec == boost::beast::error::timeout          ? "context deadline exceeded"
-                       : ec == boost::system::errc::too_many_links ? "stopped after 10 redirects"
-                                                                   : ec.message();
+  std::string reason = ec == boost::beast::error::timeout            ? "context deadline exceeded"
+                       : ec == boost::system::errc::too_many_links   ? "stopped after 10 redirects"
+                       : ec == boost::asio::error::operation_aborted ? "context canceled"
+                                                                     : ec.message();
   return method + " \"http://" + backend.authorities[host] + backend.url.normalized + "\": " + reason;
 }
 
 std::string_view error_type(const upstream::error_code& ec) {
-  return ec == boost::beast::error::timeout          ? "timeout"
-         : ec == boost::system::errc::too_many_links ? "redirects"
-                                                     : "transport";
+  return ec == boost::beast::error::timeout            ? "timeout"
+         : ec == boost::system::errc::too_many_links   ? "redirects"
+         : ec == boost::asio::error::operation_aborted ? "canceled"
+                                                       : "transport";
 }
 
 Task<bool> write_error(server::Exchange& ex, const Endpoint& endpoint, unsigned status,

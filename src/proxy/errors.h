@@ -14,16 +14,14 @@ std::string transport_error(const BackendRoute& backend, std::size_t host, const
 // of backend failure are "status" and "decode").
 std::string_view error_type(const upstream::error_code& ec);
 
-// Sends a prepared request and follows backend redirects (Go http.Client semantics, 10 hops).
+// Sends a request and follows backend redirects (Go http.Client semantics, 10 hops).
 Task<upstream::error_code> send_following_redirects(WorkerState& w, const upstream::Target& target,
-                                                    std::string_view authority, std::string_view head,
-                                                    upstream::RequestBody body,
+                                                    const upstream::Request& request,
                                                     upstream::Clock::time_point deadline,
-                                                    upstream::Exchange& up, bool head_request,
-                                                    bool resend_body);
+                                                    upstream::Exchange& up, bool resend_body);
 
-// The endpoint's error response (§4.2 step 6): X-Krakend headers, completed=false, body only with
-// router.return_error_msg (with the backend's Content-Type when the error carries one).
+// The endpoint's error response (docs/krakend-behavior.md §4.2 step 6): X-Krakend headers, completed=false,
+// body only with router.return_error_msg (with the backend's Content-Type when the error carries one).
 Task<bool> write_error(server::Exchange& ex, const Endpoint& endpoint, unsigned status,
                        const std::string& message, const std::string& content_type);
 

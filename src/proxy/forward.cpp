@@ -15,21 +15,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-// Go's textproto.CanonicalMIMEHeaderKey: "x-y-z" -> "X-Y-Z", "content-type" -> "Content-Type".
-void append_canonical(std::string& out, std::string_view name) {
-  const std::size_t at = out.size();
-  out.append(name);
-  // Go leaves names with spaces untouched; such names are rejected earlier anyway.
-  if (name.find(' ') != std::string_view::npos) return;
-  // ASCII only, in place: the "C" locale toupper/tolower, without a library call per byte.
-  bool upper = true;
-  for (char* c = out.data() + at; c != out.data() + out.size(); ++c) {
-    if (upper && *c >= 'a' && *c <= 'z') *c = static_cast<char>(*c - 'a' + 'A');
-    if (!upper && *c >= 'A' && *c <= 'Z') *c = static_cast<char>(*c - 'A' + 'a');
-    upper = *c == '-';
-  }
-}
-
 // Go's url.QueryUnescape; false on a bad escape.
 bool query_unescape(std::string_view in, std::string& out) {
   out.clear();
@@ -80,18 +65,6 @@ void path_escape(std::string_view in, std::string& out) {
       out += kHex[c & 15];
     }
   }
-}
-
-void append_header(std::string& out, std::string_view name, std::string_view value) {
-  append_canonical(out, name);
-  out += ": ";
-  out.append(value);
-  out += "\r\n";
-}
-
-// A header the gateway adds itself: its name is a literal already in canonical form.
-void append_own_header(std::string& out, std::string_view canonical_name, std::string_view value) {
-  out.append(canonical_name).append(": ").append(value).append("\r\n");
 }
 
 // Go's requestMethodUsuallyLacksBody: a body of unknown length is probed, and an empty one not sent.
@@ -267,30 +240,28 @@ std::string client_ip(const server::Request& request, std::string_view peer_ip) 
   return std::string(peer_ip);
 }
 
-std::string build_request_head(const ForwardContext& ctx, const BackendRoute& backend, std::size_t host_index,
-                               std::string_view path_override, std::string_view extra_headers,
-                               bool* asked_for_gzip, bool* chunked_body) {
+upstream::Request build_request(const ForwardContext& ctx, const BackendRoute& backend,
+                                std::size_t host_index, std::string_view path_override,
+                                std::string_view propagation_lines, bool* asked_for_gzip) {
   const auto& req = ctx.request;
-  std::string head;
-  head.reserve(256 + extra_headers.size());  // one allocation, trace propagation included
-  head += backend.method;
-  head += ' ';
+  upstream::Request out;
+  out.set_method(backend.method);
+  std::string& target_text = out.open_target();
   if (!path_override.empty())
-    head.append(path_override);
+    target_text.append(path_override);
   else
-    backend.url.render(ctx.match, ctx.endpoint_params, head);
+    backend.url.render(ctx.match, ctx.endpoint_params, target_text);
   std::string_view target = req.target();
   auto q = target.find('?');
   if (q != std::string_view::npos) {
     std::string query = forwarded_query(target.substr(q + 1), ctx.endpoint_query, backend.backend_query);
     if (!query.empty()) {
-      head += backend.url.has_query ? '&' : '?';
-      head += query;
+      target_text += backend.url.has_query ? '&' : '?';
+      target_text += query;
     }
   }
-  head += " HTTP/1.1\r\nHost: ";
-  head += backend.authorities[host_index];
-  head += "\r\n";
+  out.close_target();
+  out.set_authority(backend.authorities[host_index]);
 
   const HeaderFilter& second = backend.backend_headers;
   auto keep = [&](std::string_view name) { return !second.active() || second.allows(name); };
@@ -311,46 +282,44 @@ std::string build_request_head(const ForwardContext& ctx, const BackendRoute& ba
       continue;
     if (boost::beast::iequals(name, "user-agent")) forwarded_user_agent = true;
     forwarded_accept_encoding |= accept_encoding;
-    append_header(head, name, field.value());
+    out.add_canonical(name, field.value());
   }
   if (forwarded_user_agent) {
-    if (keep("X-Forwarded-Via")) append_own_header(head, "X-Forwarded-Via", ctx.user_agent);
+    if (keep("X-Forwarded-Via")) out.add("X-Forwarded-Via", ctx.user_agent);
   } else if (keep("User-Agent")) {
-    append_own_header(head, "User-Agent", ctx.user_agent);
+    out.add("User-Agent", ctx.user_agent);
   }
-  if (keep("X-Forwarded-For") && !ctx.client_ip.empty())
-    append_own_header(head, "X-Forwarded-For", ctx.client_ip);
+  if (keep("X-Forwarded-For") && !ctx.client_ip.empty()) out.add("X-Forwarded-For", ctx.client_ip);
   if (keep("X-Forwarded-Host")) {
     auto host = req.find(http::field::host);
-    if (host != req.end()) append_own_header(head, "X-Forwarded-Host", host->value());
+    if (host != req.end()) out.add("X-Forwarded-Host", host->value());
   }
   // Go's transport asks for gzip (and undoes it) when the request carries no Accept-Encoding; a
   // decoding backend never gets the client's, so it always asks. A no-op backend gets the client's
   // when it is forwarded, and its answer is relayed as it comes.
   const bool ask_for_gzip = backend.decodes_body || !forwarded_accept_encoding;
-  if (ask_for_gzip) head += "Accept-Encoding: gzip\r\n";
+  if (ask_for_gzip) out.add("Accept-Encoding", "gzip");
   if (asked_for_gzip) *asked_for_gzip = ask_for_gzip;
-  head.append(extra_headers);
+  // Trace propagation: "Name: value\r\n" lines from the tracer, copied (their buffer is reused).
+  for (std::string_view rest = propagation_lines; !rest.empty();) {
+    const std::size_t eol = rest.find("\r\n"), colon = rest.find(": ");
+    if (eol == std::string_view::npos || colon > eol) break;
+    out.add(rest.substr(0, colon), rest.substr(colon + 2, eol - colon - 2));
+    rest.remove_prefix(eol + 2);
+  }
   // Body framing as Go's transport sends lura's request: the length when it is known (a forwarded
   // Content-Length, a body buffered for send_body_on_redirect, or none at all), else chunked.
-  const auto& body = req.body();
+  out.body = req.body();
   const bool known_length = forwarded_length || (backend.config && backend.config->send_body_on_redirect) ||
-                            (body.empty() && !client_chunked);
+                            (out.body.empty() && !client_chunked);
   const std::string_view method = backend.method;
-  bool chunked = false;
-  if (known_length) {
-    if (!body.empty() || (method != "GET" && method != "HEAD")) {
-      head += "Content-Length: ";
-      head += std::to_string(body.size());
-      head += "\r\n";
-    }
-  } else if (!body.empty() || !usually_lacks_body(method)) {
-    head += "Transfer-Encoding: chunked\r\n";
-    chunked = true;
-  }
-  if (chunked_body) *chunked_body = chunked;
-  head += "\r\n";
-  return head;
+  using Framing = upstream::Request::Framing;
+  if (known_length)
+    out.framing =
+        !out.body.empty() || (method != "GET" && method != "HEAD") ? Framing::length : Framing::none;
+  else if (!out.body.empty() || !usually_lacks_body(method))
+    out.framing = Framing::chunked;
+  return out;
 }
 
 }  // namespace gw::proxy

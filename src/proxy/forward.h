@@ -78,16 +78,17 @@ struct ForwardContext {
   const std::vector<std::string>& endpoint_params;
   const HeaderFilter& endpoint_headers;
   const QueryFilter& endpoint_query;
-  std::string_view user_agent;  // "KrakenD Version x"
+  std::string_view user_agent;         // "KrakenD Version x"
+  const void* cancel_group = nullptr;  // the client request: upstream::Client::cancel ends its calls
 };
 
-// Builds the request head for `backend` on host number `host_index`; extra_headers (e.g. trace
-// propagation, already "Name: value\r\n" lines) are appended as is. `asked_for_gzip`, when given,
-// tells whether the gateway added its own Accept-Encoding: gzip (then it must undo a gzip answer);
-// `chunked_body` whether the body must be sent chunked (KrakenD's framing of a body of unknown length).
-std::string build_request_head(const ForwardContext& ctx, const BackendRoute& backend, std::size_t host_index,
-                               std::string_view path_override, std::string_view extra_headers,
-                               bool* asked_for_gzip = nullptr, bool* chunked_body = nullptr);
+// The request for `backend` on host number `host_index`, as KrakenD's zero-trust forwarding builds
+// it; `propagation_lines` ("Name: value\r\n" lines from the tracer) are added as fields.
+// `asked_for_gzip`, when given, tells whether the gateway added its own Accept-Encoding: gzip (then
+// it must undo a gzip answer).
+upstream::Request build_request(const ForwardContext& ctx, const BackendRoute& backend,
+                                std::size_t host_index, std::string_view path_override,
+                                std::string_view propagation_lines, bool* asked_for_gzip = nullptr);
 
 // The encoded, sorted query KrakenD forwards (url.Values.Encode of the allowed keys).
 std::string forwarded_query(std::string_view raw_query, const QueryFilter& endpoint,

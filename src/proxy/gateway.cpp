@@ -117,6 +117,10 @@ class Gateway final : public server::Handler {
           trace, telemetry::extract(scope.tracer->config().propagation, propagation_headers(ex.request)),
           "api-gateway.request", "", "web", telemetry::unix_ns_at(ex.start));
     }
+    // A client that goes away takes its request's backend calls with it (Go's request context).
+    ex.on_client_gone = [](server::Exchange& gone) {
+      static_cast<WorkerState*>(gone.worker.app_state.get())->client.cancel(&gone);
+    };
     Routed routed;
     StageScratch scratch;
     bool usable = true;

@@ -1,4 +1,4 @@
-// KrakenD's merge of backend results and the status it answers with (reference/krakend-behavior.md
+// KrakenD's merge of backend results and the status it answers with (docs/krakend-behavior.md
 // §4.2 and §4.5), as pure functions.
 #include "proxy/merge.h"
 

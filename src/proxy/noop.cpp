@@ -32,12 +32,11 @@ Task<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match
     co_return co_await write_error(ex, *this, 500, *refusal, "");
   }
   bool asked_for_gzip = false;
-  bool chunked = false;
-  const std::string head =
-      build_request_head(ctx, b, host, {}, observe.propagation(), &asked_for_gzip, &chunked);
+  const upstream::Request request = build_request(ctx, b, host, {}, observe.propagation(), &asked_for_gzip);
   const bool head_request = b.method == "HEAD";
   const auto request_bytes = static_cast<std::int64_t>(ex.request.body().size());
   upstream::Exchange up;
+  up.cancel_group = &ex;
   // Records the call once, however the exchange ends.
   std::uint64_t body_bytes = 0;
   bool recorded = false;
@@ -47,7 +46,7 @@ Task<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match
     if (!b.stages.empty()) settle_call(b, status, error);
     observe.ended_at(up.finished_at);  // set when the client released the connection just before
     observe.finish(status, error, timed_out, false, request_bytes, content_length, body_bytes,
-                   b.authorities[host], head);
+                   b.authorities[host], request.target());
     proxy_observe.finish(error, false, observe.end());  // nothing happens between the two ends
   };
 
@@ -57,8 +56,7 @@ Task<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match
     upstream::Exchange& up;
     ~RecordOnExit() { f(up.parser ? up.status() : 0, true, false, -1); }
   } record_on_exit{finish, up};
-  auto ec = co_await send_following_redirects(w, b.targets[host], b.authorities[host], head,
-                                              {ex.request.body(), chunked}, deadline, up, head_request,
+  auto ec = co_await send_following_redirects(w, b.targets[host], request, deadline, up,
                                               b.config->send_body_on_redirect);
   observe.connection_timings(up);
   if (ec) {

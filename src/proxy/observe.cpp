@@ -37,7 +37,8 @@ BackendObservation::BackendObservation(const Endpoint& endpoint, std::size_t bac
 
 void BackendObservation::finish(unsigned status, bool error, bool timed_out, bool complete,
                                 std::int64_t request_bytes, std::int64_t response_content_length,
-                                std::uint64_t body_bytes, std::string_view authority, std::string_view head) {
+                                std::uint64_t body_bytes, std::string_view authority,
+                                std::string_view target) {
   if (!observed(worker_, scope_)) return;
   if (end_ == Clock::time_point{}) end_ = Clock::now();  // one read for the metrics and the span
   const auto end = end_;
@@ -56,9 +57,7 @@ void BackendObservation::finish(unsigned status, bool error, bool timed_out, boo
     telemetry::Span& s = scope_.trace->spans[span_];
     const BackendRoute& route = endpoint_.backends[backend_];
     s.meta.add_encoded(route.span_tags, route.span_tag_count);  // span.kind, http.method
-    const std::size_t path_start = head.find(' ') + 1;
-    const std::string_view path = head.substr(path_start, head.find(' ', path_start) - path_start);
-    s.set_meta_joined("http.url", {"http://", authority, path});
+    s.set_meta_joined("http.url", {"http://", authority, target});
     if (status) {
       char digits[12];
       s.set_meta(

@@ -24,10 +24,10 @@ class BackendObservation {
   std::string_view propagation() const { return propagation_; }
   // status: 0 when no response arrived. error: the call failed for the pipeline (transport, status,
   // decoding). timed_out: the deadline fired. body_bytes: response body bytes read.
-  // `head` is the request head sent: the span's URL is derived from it only when tracing.
+  // `target` is the request's path and query: the span's URL is made of it only when tracing.
   void finish(unsigned status, bool error, bool timed_out, bool complete, std::int64_t request_bytes,
               std::int64_t response_content_length, std::uint64_t body_bytes, std::string_view authority,
-              std::string_view head);
+              std::string_view target);
   // The call ended at `t` (the upstream client's reading when it released the connection): finish()
   // uses it instead of reading the clock. A default time_point changes nothing.
   void ended_at(Clock::time_point t) { end_ = t; }

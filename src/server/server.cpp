@@ -10,11 +10,13 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <cerrno>
 #include <cstdlib>
 #include <ctime>
 #include <list>
@@ -204,6 +206,46 @@ std::string_view view(const beast::flat_buffer& b) {
 
 constexpr std::size_t kReadChunk = 16384;
 
+// Watches a client connection while its request is handled, as Go's server does with its
+// background read: a close or reset calls Exchange::on_client_gone. Bytes of a pipelined next
+// request end the watch without a word. The wait is a reactor wait, not a read: nothing is consumed.
+class ClientWatch {
+ public:
+  explicit ClientWatch(Socket& stream) : stream_(stream) {}
+  void start(Exchange& ex) {
+    ex_ = &ex;
+    if (!pending_) wait();
+  }
+  // The request is answered: stop calling back (the wait itself ends when the socket is cancelled).
+  void stop() {
+    ex_ = nullptr;
+    if (pending_) {
+      boost::system::error_code ignored;
+      stream_.cancel(ignored);
+    }
+  }
+  bool pending() const { return pending_; }
+
+ private:
+  void wait() {
+    pending_ = true;
+    stream_.async_wait(Socket::wait_read, [this](const boost::system::error_code& ec) { woke(ec); });
+  }
+  void woke(const boost::system::error_code& ec) {
+    pending_ = false;
+    if (ec || !ex_) return;
+    char byte;
+    const ssize_t n = ::recv(stream_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0) return;  // the next request is arriving: the client is still there
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return wait();
+    Exchange& gone = *std::exchange(ex_, nullptr);
+    if (gone.on_client_gone) gone.on_client_gone(gone);
+  }
+  Socket& stream_;
+  Exchange* ex_ = nullptr;
+  bool pending_ = false;
+};
+
 }  // namespace
 
 // Counts a connection from accept until its session ends, even if the session never starts.
@@ -248,6 +290,7 @@ Task<void> Server::Impl::session(Worker& worker, WorkerState& state, Socket stre
   // Bounded: a head never exceeds max_header_bytes, and bodies are consumed as they are parsed,
   // so a client cannot grow this (e.g. with an endless chunk extension) past the limit.
   beast::flat_buffer buffer(limits.max_header_bytes + kReadChunk);
+  ClientWatch client_watch(stream);
   bool first = true;
   alignas(std::max_align_t) char arena[4096];
   while (!worker.draining.load(std::memory_order_relaxed)) {
@@ -311,15 +354,22 @@ Task<void> Server::Impl::session(Worker& worker, WorkerState& state, Socket stre
     }
     watch.disarm();
     auto request = parser.release();
-    Exchange ex{request, stream, worker, peer_ip, Clock::now(), request.keep_alive()};
+    Exchange ex{request, stream,  worker,  peer_ip, Clock::now(), request.keep_alive(), 0,
+                0,       nullptr, nullptr, {}};
     ex.deadline = &watch;
     Http1Response response(ex);
     ex.response = &response;
+    // Only when something would be told: the watch costs a reactor wait per request.
+    const bool watched = buffer.size() == 0;  // pipelined bytes already here: no close to see
+    if (watched) client_watch.start(ex);
     bool usable = co_await handler->handle(ex);
+    if (watched) client_watch.stop();
     if (!usable || !ex.keep_alive) break;
   }
   stream.shutdown(Socket::shutdown_send, ec);
   stream.close(ec);
+  // The watch's last completion refers to this frame: let it run before the frame goes.
+  while (client_watch.pending()) co_await asio::post(stream.get_executor(), use_tuple);
 }
 
 Task<void> Server::Impl::accept_loop(Worker& worker, WorkerState& state) {
@@ -357,11 +407,6 @@ void Server::Impl::drain(Worker& worker, WorkerState& state) {
 Server::Server(Options options, std::shared_ptr<Handler> handler) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   impl_->options.limits = limits_from_environment(impl_->options.limits);
-#ifndef GATEWAY_TCMALLOC
-  // Buffers of 1 MiB and more (big JSON bodies) get their own mapping, returned to the OS when
-  // freed; glibc's adaptive threshold would otherwise keep up to 32 MiB per arena after a burst.
-  ::mallopt(M_MMAP_THRESHOLD, 1 << 20);
-#endif
   impl_->handler = std::move(handler);
   unsigned n =
       impl_->options.workers ? impl_->options.workers : std::max(1u, std::thread::hardware_concurrency());

@@ -100,6 +100,9 @@ struct Exchange {
   Response* response = nullptr;         // set by the server: how to answer
   // Fields every response to this request carries (engine stages: CORS), written after the handler's.
   HeaderList engine_headers;
+  // Called (once, on the worker's thread) when the client goes away before its response is done,
+  // like Go's server cancelling the request context: the application cancels its backend calls.
+  void (*on_client_gone)(Exchange&) = nullptr;
 
   // The client connection is closed if the writes (and reads) that follow take longer than `after`.
   void deadline_after(Clock::duration after);

@@ -1,5 +1,5 @@
 // Datadog (x-datadog-*) and W3C (traceparent/tracestate) extraction and injection, following the
-// behaviour of dd-trace-cpp summarised in reference/datadog-compat.md §4c.
+// behaviour of dd-trace-cpp summarised in docs/datadog-compat.md §4c.
 #include <algorithm>
 #include <array>
 #include <cctype>

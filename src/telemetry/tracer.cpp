@@ -1,5 +1,5 @@
 // Span creation, sampling decision and the tags the Datadog backend expects on a local root
-// (datadog-compat.md §4a, checklist 15).
+// (docs/datadog-compat.md §4a, checklist 15).
 #include <unistd.h>
 
 #include <algorithm>

@@ -65,7 +65,9 @@ Client::Client(Executor executor, Options options)
     : executor_(executor), options_(options), resolver_(executor), deadlines_(executor) {}
 
 error_code Client::timed(const Connection& conn, error_code ec) {
-  return ec && conn.deadline.expired() ? error_code(beast::error::timeout) : ec;
+  if (!ec || !conn.deadline.expired()) return ec;
+  return conn.deadline.cancelled() ? error_code(asio::error::operation_aborted)
+                                   : error_code(beast::error::timeout);
 }
 
 Client::~Client() = default;
@@ -135,14 +137,15 @@ Task<std::pair<error_code, httpio::Resolver::results_type>> Client::resolve(cons
 Task<std::pair<error_code, std::unique_ptr<Connection>>> Client::connect(const Target& target,
                                                                          const std::string& key,
                                                                          Clock::time_point deadline,
-                                                                         double& dns_seconds) {
+                                                                         double& dns_seconds,
+                                                                         const void* cancel_group) {
   auto [ec, results] = co_await resolve(target, dns_seconds);
   if (ec) co_return std::pair{ec, nullptr};
   auto conn = std::make_unique<Connection>(executor_, options_.max_response_header_bytes + kReadSlack);
   conn->pool_key = key;
   // Each resolved address in turn, like Go's dialer, within the one deadline: when it passes, the
   // watch closes the socket and no further address is tried.
-  conn->deadline.arm(deadlines_, conn->socket, deadline);
+  conn->deadline.arm(deadlines_, conn->socket, deadline, cancel_group);
   error_code cec = asio::error::host_not_found;
   for (const auto& entry : results) {
     error_code ignored;
@@ -150,7 +153,7 @@ Task<std::pair<error_code, std::unique_ptr<Connection>>> Client::connect(const T
     conn->socket.open(entry.endpoint().protocol(), cec);
     if (!cec) std::tie(cec) = co_await conn->socket.async_connect(entry.endpoint(), use_tuple);
     cec = timed(*conn, cec);
-    if (!cec || cec == beast::error::timeout) break;
+    if (!cec || cec == beast::error::timeout || cec == asio::error::operation_aborted) break;
   }
   conn->deadline.disarm();
   if (cec) co_return std::pair{cec, nullptr};
@@ -158,8 +161,8 @@ Task<std::pair<error_code, std::unique_ptr<Connection>>> Client::connect(const T
   co_return std::pair{error_code{}, std::move(conn)};
 }
 
-Task<error_code> Client::send(const Target& target, std::string_view request_head, RequestBody body,
-                              Clock::time_point deadline, Exchange& out, bool head_request) {
+Task<error_code> Client::send_head(const Target& target, std::string request_head, RequestBody body,
+                                   Clock::time_point deadline, Exchange& out, bool head_request) {
   const std::string& key = target.key;
   out.finished_at = {};  // a redirect's earlier hop may have set it
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -167,7 +170,7 @@ Task<error_code> Client::send(const Target& target, std::string_view request_hea
     std::unique_ptr<Connection> conn = take_idle(key);
     if (!conn) {
       double dns_seconds = -1;
-      auto [ec, fresh] = co_await connect(target, key, deadline, dns_seconds);
+      auto [ec, fresh] = co_await connect(target, key, deadline, dns_seconds, out.cancel_group);
       if (options_.connection_timings) out.dns_seconds = dns_seconds;
       if (ec) co_return ec;
       conn = std::move(fresh);
@@ -175,7 +178,7 @@ Task<error_code> Client::send(const Target& target, std::string_view request_hea
     if (options_.connection_timings)
       out.get_conn_seconds = std::chrono::duration<double>(Clock::now() - get_conn_start).count();
     conn->quick_acked = false;
-    conn->deadline.arm(deadlines_, conn->socket, deadline);
+    conn->deadline.arm(deadlines_, conn->socket, deadline, out.cancel_group);
     // Sent here rather than by async_write, whose completion would be a trip through the io_context:
     // the response is then waited for in this same turn, which receive_when_ready needs.
     char chunk_size[24];
@@ -241,7 +244,9 @@ Task<error_code> Client::send(const Target& target, std::string_view request_hea
       watch_idle(*conn);
     if (rec) {
       const bool nothing_received = conn->buffer.size() == 0 && !parser->got_some();
-      if (conn->reused && attempt == 0 && nothing_received && stale_connection_error(rec)) continue;
+      if (conn->reused && attempt == 0 && nothing_received && stale_connection_error(rec) &&
+          !conn->deadline.cancelled())
+        continue;
       out.parser.reset();
       co_return rec;
     }
@@ -255,7 +260,7 @@ Task<std::pair<error_code, std::size_t>> Client::read_body_chunk(Exchange& ex, c
                                                                  Clock::time_point deadline) {
   auto& body = ex.parser->body();
   Connection& conn = *ex.connection;
-  conn.deadline.arm(deadlines_, conn.socket, deadline);
+  conn.deadline.arm(deadlines_, conn.socket, deadline, ex.cancel_group);
   while (!ex.parser->is_done()) {
     body.data = data;
     body.size = size;

@@ -8,6 +8,7 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/container/small_vector.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -162,6 +163,8 @@ class Exchange {
   double dns_seconds = -1;
   // When Client::finish released the connection (its clock read, reused by the caller's metrics).
   Clock::time_point finished_at{};
+  // What Client::cancel(group) cuts short: the client request this call serves (set by the caller).
+  const void* cancel_group = nullptr;
   // Starts a fresh parser whose header fields live in this exchange's arena.
   ResponseParser& new_parser() {
     parser.reset();
@@ -191,6 +194,64 @@ class Exchange {
   std::pmr::monotonic_buffer_resource arena_;
 };
 
+// A request to a backend as data: method, target, Host, fields, body and its framing. The client
+// writes it in its protocol (HTTP/1.1 today; an HTTP/2 client takes the same). It owns its text, so
+// a copy (a redirect's next hop) is safe; the body is the caller's and must outlive the exchange.
+class Request {
+ public:
+  enum class Framing : std::uint8_t {
+    none,     // no body and no framing field (GET/HEAD without a body)
+    length,   // Content-Length: body.size()
+    chunked,  // Transfer-Encoding: chunked (a length the sender does not know)
+  };
+  struct Field {
+    std::string_view name, value;
+  };
+
+  Request() { text_.reserve(384); }
+  Request(std::string_view method, std::string_view target, std::string_view authority);
+  std::string_view method() const { return view(method_); }
+  std::string_view target() const { return view(target_); }  // origin-form: path and query
+  std::string_view authority() const { return view(authority_); }
+  void set_line(std::string_view method, std::string_view target);
+  void set_authority(std::string_view authority) { authority_ = put(authority); }
+  // Builds the target in place (no copy): set the method, append the target to the string
+  // open_target() returns, then close_target().
+  void set_method(std::string_view method) { method_ = put(method); }
+  std::string& open_target() {
+    target_.at = static_cast<std::uint32_t>(text_.size());
+    return text_;
+  }
+  void close_target() { target_.size = static_cast<std::uint32_t>(text_.size()) - target_.at; }
+
+  // Adds a field (the name as it goes on the wire).
+  void add(std::string_view name, std::string_view value);
+  // Adds a field whose name is written in Go's canonical form ("x-y-z" -> "X-Y-Z"), as Go's
+  // transport writes every field lura forwards.
+  void add_canonical(std::string_view name, std::string_view value);
+  // Drops every field so named (ASCII case-insensitive).
+  void remove(std::string_view name);
+  std::size_t field_count() const { return fields_.size(); }
+  Field field(std::size_t i) const { return {view(fields_[i].first), view(fields_[i].second)}; }
+
+  std::string_view body;
+  Framing framing = Framing::none;
+
+ private:
+  struct Piece {
+    std::uint32_t at = 0, size = 0;
+  };
+  Piece put(std::string_view s);
+  std::string_view view(Piece p) const { return std::string_view(text_).substr(p.at, p.size); }
+
+  std::string text_;  // every piece, back to back
+  Piece method_, target_, authority_;
+  boost::container::small_vector<std::pair<Piece, Piece>, 16> fields_;
+};
+
+// The HTTP/1.1 head of `r`: request line, Host, fields, framing, blank line.
+std::string http1_head(const Request& r);
+
 // A request body and its framing: Content-Length (announced in the head by the caller), or chunked
 // (the head says Transfer-Encoding: chunked; send() frames the bytes as one chunk and the last one).
 struct RequestBody {
@@ -206,11 +267,19 @@ class Client {
   Client(Executor executor, Options options);
   ~Client();
 
-  // Sends `request_head` (a complete request head, Host included, ending in CRLFCRLF) and `body`, and reads
-  // the response head. A failure on a reused pooled connection before any response byte arrives is retried
-  // once on a fresh connection.
+  // Sends `request` and reads the response head. A failure on a reused pooled connection before any
+  // response byte arrives is retried once on a fresh connection.
+  Task<error_code> send(const Target& target, const Request& request, Clock::time_point deadline,
+                        Exchange& out) {
+    return send_head(target, http1_head(request),
+                     RequestBody(request.body, request.framing == Request::Framing::chunked), deadline, out,
+                     request.method() == "HEAD");
+  }
+  // The same with a head already written (`request_head`: a complete HTTP/1.1 head ending in CRLFCRLF).
   Task<error_code> send(const Target& target, std::string_view request_head, RequestBody body,
-                        Clock::time_point deadline, Exchange& out, bool head_request = false);
+                        Clock::time_point deadline, Exchange& out, bool head_request = false) {
+    return send_head(target, std::string(request_head), body, deadline, out, head_request);
+  }
 
   // Reads the next piece of the body into [data, data+size); returns bytes read (0 + done() at end).
   Task<std::pair<error_code, std::size_t>> read_body_chunk(Exchange& ex, char* data, std::size_t size,
@@ -221,6 +290,10 @@ class Client {
 
   // Returns the connection to its pool if the response completed with keep-alive; closes it otherwise.
   void finish(Exchange& ex);
+
+  // Ends every call of `group` now (its client went away): their sockets close and the pending
+  // operations fail with operation_aborted. Returns how many connections were cut.
+  std::size_t cancel(const void* group) { return deadlines_.cancel_group(group); }
 
   std::size_t idle_connections() const;
   // Drops idle connections that expired or that the backend closed; returns how many.
@@ -241,11 +314,14 @@ class Client {
   // it; so reuse needs no probe syscall. Only correct in the handler turn whose receive drained the
   // socket (see httpio::receive_when_ready); connections not watched are probed when taken.
   static void watch_idle(Connection& conn);
+  Task<error_code> send_head(const Target& target, std::string request_head, RequestBody body,
+                             Clock::time_point deadline, Exchange& out, bool head_request);
   // dns_seconds: set to the time spent resolving, when a name was resolved.
   Task<std::pair<error_code, std::unique_ptr<Connection>>> connect(const Target& target,
                                                                    const std::string& key,
                                                                    Clock::time_point deadline,
-                                                                   double& dns_seconds);
+                                                                   double& dns_seconds,
+                                                                   const void* cancel_group);
   Task<std::pair<error_code, httpio::Resolver::results_type>> resolve(const Target& target,
                                                                       double& dns_seconds);
   std::unique_ptr<Connection> take_idle(const std::string& key);

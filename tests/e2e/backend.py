@@ -148,6 +148,13 @@ class Handler(BaseHTTPRequestHandler):
         if p == "/hang":
             self.rfile.read(1)  # returns when the gateway gives up and closes
             self.close_connection = True
+        elif p == "/hold":  # never answers; records how long the gateway kept the call open
+            started = time.monotonic()
+            self.rfile.read(1)
+            HELD.append(round(time.monotonic() - started, 3))
+            self.close_connection = True
+        elif p == "/held":
+            self._send(200, json.dumps(HELD))
         elif p == "/resetmid":
             self._raw(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1048576\r\n\r\n")
             self._raw(b'{"a":"' + b"x" * 65536)
@@ -193,6 +200,8 @@ class Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
+
+HELD = []  # seconds each /hold call stayed open
 
 if __name__ == "__main__":
     server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)

@@ -7,6 +7,22 @@ namespace {
 
 using namespace e2e;
 
+// The numbers of a flat JSON array such as [0.31, 0.3].
+std::vector<double> json_numbers(const std::string& text) {
+  std::vector<double> out;
+  for (const char* p = text.c_str(); *p;) {
+    char* end = nullptr;
+    const double v = std::strtod(p, &end);
+    if (end != p) {
+      out.push_back(v);
+      p = end;
+    } else {
+      ++p;
+    }
+  }
+  return out;
+}
+
 // Replaces every "BACKEND" in a config template with the backend's host:port.
 std::string with_backend(std::string text, int port) {
   const std::string host = "127.0.0.1:" + std::to_string(port);
@@ -35,6 +51,9 @@ const char* kConfig = R"({
      "backend": [{"url_pattern": "/echo/post"}]},
     {"endpoint": "/post-length", "method": "POST", "output_encoding": "no-op", "input_headers": ["Content-Type", "Content-Length"],
      "backend": [{"url_pattern": "/echo/post"}]},
+    {"endpoint": "/hold", "timeout": "5s", "backend": [{"url_pattern": "/hold"}]},
+    {"endpoint": "/hold-noop", "timeout": "5s", "output_encoding": "no-op", "backend": [{"url_pattern": "/hold"}]},
+    {"endpoint": "/hold-fan", "timeout": "5s", "backend": [{"url_pattern": "/hold", "group": "a"}, {"url_pattern": "/hold", "group": "b"}]},
     {"endpoint": "/delete-empty", "method": "DELETE", "output_encoding": "no-op",
      "backend": [{"url_pattern": "/echo/delete"}]},
     {"endpoint": "/noop-status/{code}", "output_encoding": "no-op", "backend": [{"url_pattern": "/status/{code}"}]},
@@ -178,6 +197,35 @@ TEST_F(Gateway, RequestBodiesAreFramedAsKrakendFramesThem) {
   // No body: Content-Length: 0 for every method but GET and HEAD (Go's shouldSendContentLength).
   Response del = request(gateway_port_, "DELETE", "/delete-empty");
   EXPECT_NE(del.body.find(R"("Content-Length": ["0"])"), std::string::npos) << del.body;
+}
+
+// Go's server cancels the request context when the client closes, and lura's backend calls with it:
+// a client that goes away must not leave its backend calls running until the endpoint timeout (5 s).
+TEST_F(Gateway, AClientThatGoesAwayCancelsItsBackendCalls) {
+  for (const char* target : {"/hold", "/hold-noop", "/hold-fan"}) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(gateway_port_));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    const std::string req = std::string("GET ") + target + " HTTP/1.1\r\nHost: x\r\n\r\n";
+    ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+    std::this_thread::sleep_for(300ms);
+    ::close(fd);
+  }
+  // Four backend calls were held (one, one, two); each must end soon after its client left.
+  std::string held;
+  const auto until = std::chrono::steady_clock::now() + 3s;
+  while (std::chrono::steady_clock::now() < until) {
+    held = request(backend_port_, "GET", "/held").body;
+    if (std::count(held.begin(), held.end(), ',') == 3) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(std::count(held.begin(), held.end(), ','), 3) << "backend calls still open: " << held;
+  for (double seconds : json_numbers(held)) EXPECT_LT(seconds, 2.0) << held;
+  // The gateway keeps serving.
+  EXPECT_EQ(get("/json/1").status, 200);
 }
 
 TEST_F(Gateway, JsonEndpointForwardsOnlyAllowedHeadersAndQuery) {

@@ -46,6 +46,29 @@ TEST(Deadlines, ExpireClosesOnlyWhatIsDue) {
   EXPECT_TRUE(p2.a.is_open()) << "a disarmed watch never fires";
 }
 
+TEST(Deadlines, CancelGroupClosesOnlyThatGroupsSockets) {
+  asio::io_context io;
+  Deadlines d(io.get_executor());
+  Pair p1(io), p2(io), p3(io);
+  Watch w1, w2, w3;
+  int request_a = 0, request_b = 0;  // two client requests' addresses as groups
+  const auto t = Clock::now() + 1h;
+  w1.arm(d, p1.a, t, &request_a);
+  w2.arm(d, p2.a, t, &request_b);
+  w3.arm(d, p3.a, t, &request_a);
+  EXPECT_EQ(d.cancel_group(&request_a), 2u);
+  EXPECT_TRUE(w1.cancelled() && w1.expired() && !w1.armed());
+  EXPECT_TRUE(w3.cancelled());
+  EXPECT_FALSE(p1.a.is_open());
+  EXPECT_FALSE(p3.a.is_open());
+  EXPECT_FALSE(w2.cancelled());
+  EXPECT_TRUE(p2.a.is_open());
+  EXPECT_EQ(d.armed(), 1u);
+  EXPECT_EQ(d.cancel_group(nullptr), 0u);  // watches without a group are never cancelled
+  w1.arm(d, p2.a, t);                      // re-arming clears cancelled()
+  EXPECT_FALSE(w1.cancelled());
+}
+
 TEST(Deadlines, RearmMovesTheDeadlineAndClearsExpired) {
   asio::io_context io;
   Deadlines d(io.get_executor());

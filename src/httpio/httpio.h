@@ -50,6 +50,14 @@ using Timer = asio::basic_waitable_timer<std::chrono::steady_clock,
 inline constexpr asio::use_awaitable_t<Executor> use_task{};
 inline constexpr auto use_tuple = asio::as_tuple(use_task);  // co_await yields (error_code, results...)
 
+// A body that arrives in pieces: a client's request body relayed to a backend as it comes.
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  // The next piece, valid until the next call; an empty piece at the end.
+  virtual Task<std::pair<error_code, std::string_view>> next() = 0;
+};
+
 namespace detail {
 // An asio socket's implementation (descriptor, reactor registration), which asio keeps protected.
 struct SocketAccess : Socket {

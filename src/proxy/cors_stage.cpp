@@ -4,6 +4,7 @@
 
 #include "cors/cors.h"
 #include "proxy/stages.h"
+#include "telemetry/telemetry.h"
 
 namespace gw::proxy {
 
@@ -13,7 +14,8 @@ namespace http = boost::beast::http;
 
 class CorsStage final : public EngineStage {
  public:
-  explicit CorsStage(const config::Cors& options) : policy_(options), debug_(options.debug) {}
+  CorsStage(const config::Cors& options, std::shared_ptr<telemetry::Logger> logger)
+      : policy_(options), logger_(options.debug ? std::move(logger) : nullptr) {}
 
   std::optional<Reply> on_request(server::Exchange& ex, StageScratch& scratch) const override {
     const server::Request& req = ex.request;
@@ -36,7 +38,7 @@ class CorsStage final : public EngineStage {
       view.request_private_network = boost::beast::iequals(it->value(), "true");
 
     cors::Outcome outcome = policy_.evaluate(view);
-    if (debug_ && !outcome.debug.empty()) std::fprintf(stderr, "[CORS] %s\n", outcome.debug.c_str());
+    if (logger_ && !outcome.debug.empty()) log_debug(ex.worker.index, outcome.debug);
     server::HeaderList* target = &ex.engine_headers;
     std::optional<Reply> reply;
     if (outcome.answer_now) {
@@ -50,14 +52,26 @@ class CorsStage final : public EngineStage {
   }
 
  private:
+  // KrakenD logs rs/cors's lines at DEBUG, each as "[CORS] <line>".
+  void log_debug(unsigned lane, std::string_view lines) const {
+    if (!logger_->enabled(telemetry::LogLevel::debug)) return;
+    for (std::size_t start = 0; start < lines.size();) {
+      const std::size_t end = std::min(lines.find('\n', start), lines.size());
+      logger_->log(lane, telemetry::LogLevel::debug,
+                   "[CORS] " + std::string(lines.substr(start, end - start)));
+      start = end + 1;
+    }
+  }
+
   cors::Policy policy_;
-  bool debug_;
+  std::shared_ptr<telemetry::Logger> logger_;  // null unless the options' debug is on
 };
 
 }  // namespace
 
-std::unique_ptr<EngineStage> make_cors_stage(const config::Cors& options) {
-  return std::make_unique<CorsStage>(options);
+std::unique_ptr<EngineStage> make_cors_stage(const config::Cors& options,
+                                             std::shared_ptr<telemetry::Logger> logger) {
+  return std::make_unique<CorsStage>(options, std::move(logger));
 }
 
 }  // namespace gw::proxy

@@ -3,6 +3,7 @@
 // §4.2.
 #include "proxy/endpoint.h"
 
+#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/beast/core/error.hpp>
@@ -197,13 +198,17 @@ ForwardContext Endpoint::forward_context(server::Exchange& ex, const router::Mat
 Task<bool> Endpoint::handle(server::Exchange& ex, const router::Match& match, WorkerState& w,
                             RequestScope& scope) const {
   // Not a coroutine itself: the caller awaits the chosen one directly (one frame fewer per request),
-  // and an endpoint without router stages goes straight to its proxy.
-  if (!router_stages.empty()) return guarded(ex, match, w, scope);
+  // and an endpoint without router stages or a body to read first goes straight to its proxy.
+  if (!router_stages.empty() || (ex.body && !streams_body)) return guarded(ex, match, w, scope);
   return noop ? serve_noop(ex, match, w, scope) : serve_json(ex, match, w, scope);
 }
 
 Task<bool> Endpoint::guarded(server::Exchange& ex, const router::Match& match, WorkerState& w,
                              RequestScope& scope) const {
+  // The body whole before anything else, unless the proxy streams it (no-op endpoints).
+  if (ex.body && !streams_body)
+    if (const unsigned status = co_await server::read_whole_body(ex))
+      co_return co_await answer_body_failure(ex, status);
   StageScratch scratch;
   for (const auto& stage : router_stages)
     if (auto reply = stage->on_request(ex, match, scratch))
@@ -287,6 +292,14 @@ std::string_view error_type(const upstream::error_code& ec) {
          : ec == boost::system::errc::too_many_links   ? "redirects"
          : ec == boost::asio::error::operation_aborted ? "canceled"
                                                        : "transport";
+}
+
+Task<bool> answer_body_failure(server::Exchange& ex, unsigned status) {
+  ex.keep_alive = false;
+  static constexpr std::array<server::Header, 1> kPlain{
+      server::Header{"Content-Type", "text/plain; charset=utf-8"}};
+  const std::string body = std::to_string(status) + " " + std::string(server::reason(status));
+  co_return co_await ex.response->send(status, kPlain, body);
 }
 
 Task<bool> write_error(server::Exchange& ex, const Endpoint& endpoint, unsigned status,

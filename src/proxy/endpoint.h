@@ -81,6 +81,9 @@ struct Endpoint {
   std::optional<response::StaticConfig> static_data;
   bool sequential = false;
   bool noop = false;
+  // The request body goes to the backend as it arrives (no-op endpoints with one backend call);
+  // every other endpoint reads it whole first, as its backends each get a copy.
+  bool streams_body = false;
   std::string output_encoding;  // the renderer KrakenD would pick
   std::string krakend_version;  // X-Krakend's value: "Version <v>"
   std::string cache_control;    // "public, max-age=N", or empty: no Cache-Control

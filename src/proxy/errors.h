@@ -25,4 +25,11 @@ Task<upstream::error_code> send_following_redirects(WorkerState& w, const upstre
 Task<bool> write_error(server::Exchange& ex, const Endpoint& endpoint, unsigned status,
                        const std::string& message, const std::string& content_type);
 
+// A request body that could not be read (too large, malformed, cut): the status the server's own
+// reject would have given, as plain text, and the connection closes.
+Task<bool> answer_body_failure(server::Exchange& ex, unsigned status);
+inline Task<bool> answer_body_failure(server::Exchange& ex, const upstream::error_code& ec) {
+  return answer_body_failure(ex, server::body_error_status(ec));
+}
+
 }  // namespace gw::proxy

@@ -309,11 +309,22 @@ upstream::Request build_request(const ForwardContext& ctx, const BackendRoute& b
   }
   // Body framing as Go's transport sends lura's request: the length when it is known (a forwarded
   // Content-Length, a body buffered for send_body_on_redirect, or none at all), else chunked.
+  using Framing = upstream::Request::Framing;
+  if (ctx.body_stream) {  // relayed as it arrives
+    out.source = ctx.body_stream;
+    const auto length = ctx.body_stream->length();
+    if (forwarded_length && length) {
+      out.framing = Framing::length;
+      out.length = *length;
+    } else {
+      out.framing = Framing::chunked;
+    }
+    return out;
+  }
   out.body = req.body();
   const bool known_length = forwarded_length || (backend.config && backend.config->send_body_on_redirect) ||
                             (out.body.empty() && !client_chunked);
   const std::string_view method = backend.method;
-  using Framing = upstream::Request::Framing;
   if (known_length)
     out.framing =
         !out.body.empty() || (method != "GET" && method != "HEAD") ? Framing::length : Framing::none;

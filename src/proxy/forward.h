@@ -78,8 +78,9 @@ struct ForwardContext {
   const std::vector<std::string>& endpoint_params;
   const HeaderFilter& endpoint_headers;
   const QueryFilter& endpoint_query;
-  std::string_view user_agent;         // "KrakenD Version x"
-  const void* cancel_group = nullptr;  // the client request: upstream::Client::cancel ends its calls
+  std::string_view user_agent;                 // "KrakenD Version x"
+  const void* cancel_group = nullptr;          // the client request: upstream::Client::cancel ends its calls
+  server::RequestBody* body_stream = nullptr;  // the body still arriving, streamed to the backend
 };
 
 // The request for `backend` on host number `host_index`, as KrakenD's zero-trust forwarding builds

@@ -20,7 +20,8 @@ Task<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match
   const auto deadline = ex.start + config->timeout;
   const BackendRoute& b = backends[0];
   const std::string ip = client_ip(ex.request, ex.peer_ip);
-  const ForwardContext ctx = forward_context(ex, match, ip);
+  ForwardContext ctx = forward_context(ex, match, ip);
+  ctx.body_stream = ex.body;  // a body still arriving goes to the backend as it comes
   const std::size_t host = pick_host(b, w);
   ProxyObservation proxy_observe(*this, w, scope);
   // The backend call is the stage's first action: it starts when the stage does (one clock read).
@@ -34,7 +35,7 @@ Task<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match
   bool asked_for_gzip = false;
   const upstream::Request request = build_request(ctx, b, host, {}, observe.propagation(), &asked_for_gzip);
   const bool head_request = b.method == "HEAD";
-  const auto request_bytes = static_cast<std::int64_t>(ex.request.body().size());
+  auto request_bytes = static_cast<std::int64_t>(ex.request.body().size());
   upstream::Exchange up;
   up.cancel_group = &ex;
   // Records the call once, however the exchange ends.
@@ -59,6 +60,12 @@ Task<bool> Endpoint::serve_noop(server::Exchange& ex, const router::Match& match
   auto ec = co_await send_following_redirects(w, b.targets[host], request, deadline, up,
                                               b.config->send_body_on_redirect);
   observe.connection_timings(up);
+  if (ex.body) request_bytes = static_cast<std::int64_t>(up.body_bytes_sent);
+  if (ec && up.body_source_failed) {  // the client's upload failed, not the backend
+    observe.describe_error("request body", ec.message());
+    finish(0, true, false, -1);
+    co_return co_await answer_body_failure(ex, ec);
+  }
   if (ec) {
     const std::string message = transport_error(b, host, ec);
     observe.describe_error(error_type(ec), message);

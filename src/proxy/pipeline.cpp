@@ -98,6 +98,8 @@ Endpoint build_endpoint(const config::Service& service, const config::Endpoint& 
     encodings.push_back(b.encoding);
   }
   ep.output_encoding = std::string(response::effective_output_encoding(e.output_encoding, encodings));
+  // A body that may have to be sent twice (send_body_on_redirect) is kept whole.
+  ep.streams_body = ep.noop && !e.backends.empty() && !e.backends[0].send_body_on_redirect;
   const json::Value* extra = e.raw->find("extra_config");
   if (const json::Value* proxy = config::find_namespace(extra, "proxy")) {
     if (const auto* seq = proxy->find("sequential"); seq && seq->is_bool()) ep.sequential = seq->as_bool();
@@ -114,7 +116,7 @@ Endpoint build_endpoint(const config::Service& service, const config::Endpoint& 
 Pipeline build_pipeline(const config::Service& service, const Options& options) {
   Pipeline p;
   // Engine stages, in order: CORS, then security headers (#19).
-  if (service.cors) p.engine.push_back(make_cors_stage(*service.cors));
+  if (service.cors) p.engine.push_back(make_cors_stage(*service.cors, options.logger));
 
   const std::string krakend_version =
       "Version " + (service.router.hide_version_header ? std::string("undefined") : options.version);

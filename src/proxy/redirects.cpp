@@ -32,7 +32,8 @@ Task<upstream::error_code> send_following_redirects(WorkerState& w, const upstre
     // Go repeats a request body on 307/308 only when it can rewind it (GetBody, which KrakenD sets
     // with send_body_on_redirect); otherwise the 3xx itself is the response.
     if ((status == 307 || status == 308) &&
-        (!next.body.empty() || next.framing == upstream::Request::Framing::chunked) && !resend_body)
+        (!next.body.empty() || next.source || next.framing == upstream::Request::Framing::chunked) &&
+        !resend_body)
       co_return upstream::error_code{};
     w.client.finish(up);  // body unread: the connection is closed, not pooled
     if (hop > 10) co_return boost::system::errc::make_error_code(boost::system::errc::too_many_links);
@@ -62,6 +63,7 @@ Task<upstream::error_code> send_following_redirects(WorkerState& w, const upstre
     if ((status == 301 || status == 302 || status == 303) && method != "GET" && method != "HEAD") {
       method = "GET";
       next.body = {};
+      next.source = nullptr;
       next.framing = upstream::Request::Framing::none;
     }
     next.set_line(method, path);

@@ -3,6 +3,8 @@
 
 #include <array>
 
+#include "json/utf8.h"
+
 namespace gw::response::xml_chars {
 
 bool is_name_byte(unsigned char c) {
@@ -28,24 +30,8 @@ char32_t decode_rune(std::string_view s, std::size_t& i) {
   return r;
 }
 
-void append_utf8(char32_t r, std::string& out) {
-  if (r >= 0xD800 && r <= 0xDFFF) r = 0xFFFD;  // Go's string(rune(n)) for a surrogate
-  if (r < 0x80) {
-    out.push_back(static_cast<char>(r));
-  } else if (r < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (r >> 6)));
-    out.push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else if (r < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (r >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (r >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((r >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  }
-}
+// Go's string(rune(n)): a surrogate or a value past U+10FFFF becomes U+FFFD.
+void append_utf8(char32_t r, std::string& out) { json::utf8::append(out, r); }
 
 bool in_character_range(char32_t r) {
   return r == 0x09 || r == 0x0A || r == 0x0D || (r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) ||

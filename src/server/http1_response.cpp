@@ -122,4 +122,65 @@ Task<bool> Http1Response::finish() {
   co_return !close_delimited_;
 }
 
+Http1RequestBody::Http1RequestBody(httpio::Socket& stream, beast::flat_buffer& buffer, RequestParser& parser,
+                                   deadline::Watch& watch, Worker& worker,
+                                   std::chrono::nanoseconds read_timeout, bool send_continue)
+    : stream_(stream),
+      buffer_(buffer),
+      parser_(parser),
+      watch_(watch),
+      worker_(worker),
+      read_timeout_(read_timeout),
+      send_continue_(send_continue) {
+  if (auto n = parser.content_length()) length_ = *n;
+}
+
+void Http1RequestBody::begin() {
+  started_ = true;
+  if (send_continue_) {
+    // Small and first on the connection: the socket takes it at once, or the body read fails later.
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    boost::system::error_code ignored;
+    stream_.send(asio::buffer(kContinue), 0, ignored);
+  }
+  // The whole body within read_timeout, however it trickles.
+  watch_.arm(worker_.deadlines, stream_, Clock::now() + read_timeout_);
+}
+
+Task<std::pair<httpio::error_code, std::string_view>> Http1RequestBody::next() {
+  if (!started_) begin();
+  std::string& piece = parser_.get().body();
+  piece.clear();  // the parser appends at the string's end
+  while (!parser_.is_done() && piece.empty()) {
+    // httpio, not Beast's composed read: a chunked trailer field of 64 KiB used to abort the gateway.
+    const auto ec = co_await httpio::read_some(stream_, buffer_, parser_);
+    if (ec) {
+      watch_.disarm();
+      co_return std::pair{ec, std::string_view()};
+    }
+  }
+  if (parser_.is_done()) watch_.disarm();
+  co_return std::pair{httpio::error_code{}, std::string_view(piece)};
+}
+
+Task<httpio::error_code> Http1RequestBody::read_rest() {
+  if (!started_) begin();
+  const auto ec = co_await httpio::read(stream_, buffer_, parser_);
+  watch_.disarm();
+  co_return ec;
+}
+
+Task<unsigned> read_whole_body(Exchange& ex) {
+  if (!ex.body) co_return 0u;
+  const auto ec = co_await ex.body->read_rest();
+  ex.body = nullptr;
+  if (!ec) co_return 0u;
+  ex.keep_alive = false;  // the rest of the request is still on the connection
+  co_return body_error_status(ec);
+}
+
+unsigned body_error_status(const httpio::error_code& ec) {
+  return ec == http::error::body_limit ? 413u : ec == http::error::header_limit ? 431u : 400u;
+}
+
 }  // namespace gw::server

@@ -205,6 +205,7 @@ std::string_view view(const beast::flat_buffer& b) {
 }
 
 constexpr std::size_t kReadChunk = 16384;
+constexpr std::size_t kUnreadBodySkip = 256 << 10;  // Go's maxPostHandlerReadBytes
 
 // Watches a client connection while its request is handled, as Go's server does with its
 // background read: a close or reset calls Exchange::on_client_gone. Bytes of a pipelined next
@@ -333,30 +334,18 @@ Task<void> Server::Impl::session(Worker& worker, WorkerState& state, Socket stre
       break;
     }
     buffer.consume(head.consumed);
-    if (!parser.is_done()) {
-      if (expects_continue(parser)) {
-        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-        watch.arm(worker.deadlines, stream, Clock::now() + limits.read_timeout);
-        co_await asio::async_write(stream, asio::buffer(kContinue), use_tuple);
-      }
-      watch.arm(worker.deadlines, stream, Clock::now() + limits.read_timeout);
-      // httpio, not Beast's composed read: a chunked trailer field of 64 KiB used to abort the gateway.
-      const auto bec = co_await httpio::read(stream, buffer, parser);
-      if (bec) {
-        if (bec == http::error::body_limit)
-          co_await reject(worker, stream, watch, 413);
-        else if (bec == http::error::header_limit)
-          co_await reject(worker, stream, watch, 431);
-        else if (!quiet_error(bec) && bec != http::error::partial_message)
-          co_await reject(worker, stream, watch, 400);
-        break;
-      }
-    }
     watch.disarm();
-    auto request = parser.release();
-    Exchange ex{request, stream,  worker,  peer_ip, Clock::now(), request.keep_alive(), 0,
-                0,       nullptr, nullptr, {}};
+    // The body, if any is still to come, is the handler's to read: streamed to a backend as it
+    // arrives, or read whole (read_whole_body). Its pieces go through the request's body string.
+    Request& request = parser.get();
+    Exchange ex{request, stream, worker,  peer_ip, Clock::now(), request.keep_alive(),
+                0,       0,      nullptr, nullptr, nullptr,      {}};
     ex.deadline = &watch;
+    std::optional<Http1RequestBody> body;
+    if (!parser.is_done()) {
+      body.emplace(stream, buffer, parser, watch, worker, limits.read_timeout, expects_continue(parser));
+      ex.body = &*body;
+    }
     Http1Response response(ex);
     ex.response = &response;
     // Only when something would be told: the watch costs a reactor wait per request.
@@ -364,6 +353,18 @@ Task<void> Server::Impl::session(Worker& worker, WorkerState& state, Socket stre
     if (watched) client_watch.start(ex);
     bool usable = co_await handler->handle(ex);
     if (watched) client_watch.stop();
+    // A body the handler left unread: skip a little of it, as Go's server does, else close. A client
+    // still waiting for 100 Continue sends nothing more: close (a late 100 would follow the response).
+    if (body && body->awaiting_continue()) ex.keep_alive = false;
+    if (usable && ex.keep_alive && ex.body && !ex.body->done()) {
+      std::size_t skipped = 0;
+      while (!ex.body->done() && skipped <= kUnreadBodySkip) {
+        auto [bec, piece] = co_await ex.body->next();
+        if (bec) break;
+        skipped += piece.size();
+      }
+      if (!ex.body->done()) ex.keep_alive = false;
+    }
     if (!usable || !ex.keep_alive) break;
   }
   stream.shutdown(Socket::shutdown_send, ec);

@@ -86,6 +86,17 @@ class Response {
   virtual Task<bool> finish() = 0;
 };
 
+// A request body the server has not read yet: the handler streams it (next) or reads it whole
+// (read_whole_body). Errors: http::error::body_limit past max_body_bytes, a read or timeout error.
+class RequestBody : public httpio::BodySource {
+ public:
+  virtual bool done() const = 0;
+  // The whole body's Content-Length, when the client sent one (else chunked).
+  virtual std::optional<std::uint64_t> length() const = 0;
+  // Reads everything left into the request's body string, after what is there.
+  virtual Task<httpio::error_code> read_rest() = 0;
+};
+
 // One request, as handed to the application.
 struct Exchange {
   Request& request;
@@ -98,6 +109,8 @@ struct Exchange {
   int status = 0;                       // response status, for metrics and access logs
   deadline::Watch* deadline = nullptr;  // the connection's; set by the server
   Response* response = nullptr;         // set by the server: how to answer
+  // The body still to come, or null when it is all in request.body() (or there is none).
+  RequestBody* body = nullptr;
   // Fields every response to this request carries (engine stages: CORS), written after the handler's.
   HeaderList engine_headers;
   // Called (once, on the worker's thread) when the client goes away before its response is done,
@@ -117,6 +130,13 @@ class Handler {
   // Called once per worker thread before serving; lets the handler build per-worker state.
   virtual void attach(Worker& worker) {}
 };
+
+// Reads the rest of ex.body into ex.request.body() (for handlers that need it whole) and clears
+// ex.body. Returns the HTTP status to answer a failure with (413 past the limit, 400), or 0.
+Task<unsigned> read_whole_body(Exchange& ex);
+// The status that answers a failed body read: 413 past max_body_bytes, 431 for an oversized
+// trailer, 400 for the rest.
+unsigned body_error_status(const httpio::error_code& ec);
 
 // Per-thread state; handlers may hang their own per-worker objects here.
 class Worker {

@@ -61,7 +61,7 @@ std::string http1_head(const Request& r) {
   }
   if (r.framing == Request::Framing::length) {
     head += "Content-Length: ";
-    head += std::to_string(r.body.size());
+    head += std::to_string(r.source ? r.length : r.body.size());
     head += "\r\n";
   } else if (r.framing == Request::Framing::chunked) {
     head += "Transfer-Encoding: chunked\r\n";

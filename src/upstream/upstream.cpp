@@ -181,23 +181,36 @@ Task<error_code> Client::send_head(const Target& target, std::string request_hea
     conn->deadline.arm(deadlines_, conn->socket, deadline, out.cancel_group);
     // Sent here rather than by async_write, whose completion would be a trip through the io_context:
     // the response is then waited for in this same turn, which receive_when_ready needs.
-    char chunk_size[24];
-    std::size_t chunk_size_len = 0;
-    std::string_view last_chunk;
-    if (body.chunked) {  // one chunk with all the bytes, then the last chunk
-      if (!body.bytes.empty())
-        chunk_size_len = static_cast<std::size_t>(
-            std::snprintf(chunk_size, sizeof chunk_size, "%zx\r\n", body.bytes.size()));
-      last_chunk = body.bytes.empty() ? std::string_view("0\r\n\r\n") : std::string_view("\r\n0\r\n\r\n");
+    error_code wec0;
+    bool sent_whole = false;
+    if (body.source) {
+      wec0 = co_await write_streamed(*conn, request_head, body, out);
+      // A backend may answer (401, 413) and close before taking the whole body: like Go's
+      // transport, read the answer it sent before giving up on the write.
+      if (wec0 && out.body_pulled && !out.body_source_failed && !conn->deadline.expired()) {
+        conn->broken = true;
+        wec0 = {};
+      }
+    } else {
+      char chunk_size[24];
+      std::size_t chunk_size_len = 0;
+      std::string_view last_chunk;
+      if (body.chunked) {  // one chunk with all the bytes, then the last chunk
+        if (!body.bytes.empty())
+          chunk_size_len = static_cast<std::size_t>(
+              std::snprintf(chunk_size, sizeof chunk_size, "%zx\r\n", body.bytes.size()));
+        last_chunk = body.bytes.empty() ? std::string_view("0\r\n\r\n") : std::string_view("\r\n0\r\n\r\n");
+      }
+      const std::array<asio::const_buffer, 4> request{asio::buffer(request_head),
+                                                      asio::buffer(chunk_size, chunk_size_len),
+                                                      asio::buffer(body.bytes), asio::buffer(last_chunk)};
+      std::size_t sent = 0;
+      std::tie(wec0, sent) = httpio::send_now(conn->socket, request);
+      sent_whole = !wec0 && sent == asio::buffer_size(request);
+      if (!wec0 && !sent_whole)  // the socket buffer is full: the rest as room appears
+        std::tie(wec0, std::ignore) =
+            co_await asio::async_write(conn->socket, httpio::skip(request, sent), use_tuple);
     }
-    const std::array<asio::const_buffer, 4> request{asio::buffer(request_head),
-                                                    asio::buffer(chunk_size, chunk_size_len),
-                                                    asio::buffer(body.bytes), asio::buffer(last_chunk)};
-    auto [wec0, sent] = httpio::send_now(conn->socket, request);
-    const bool sent_whole = !wec0 && sent == asio::buffer_size(request);
-    if (!wec0 && !sent_whole)  // the socket buffer is full: the rest as room appears
-      std::tie(wec0, std::ignore) =
-          co_await asio::async_write(conn->socket, httpio::skip(request, sent), use_tuple);
     const error_code wec = timed(*conn, wec0);
     ResponseParser* parser = &out.new_parser();
     parser->header_limit(static_cast<std::uint32_t>(options_.max_response_header_bytes));
@@ -245,7 +258,7 @@ Task<error_code> Client::send_head(const Target& target, std::string request_hea
     if (rec) {
       const bool nothing_received = conn->buffer.size() == 0 && !parser->got_some();
       if (conn->reused && attempt == 0 && nothing_received && stale_connection_error(rec) &&
-          !conn->deadline.cancelled())
+          !conn->deadline.cancelled() && !out.body_pulled)
         continue;
       out.parser.reset();
       co_return rec;
@@ -254,6 +267,33 @@ Task<error_code> Client::send_head(const Target& target, std::string request_hea
     co_return error_code{};
   }
   co_return asio::error::connection_aborted;
+}
+
+Task<error_code> Client::write_streamed(Connection& conn, std::string_view head, RequestBody body,
+                                        Exchange& out) {
+  auto ec = co_await httpio::write(conn.socket, std::array{asio::const_buffer(head.data(), head.size())});
+  while (!ec) {
+    out.body_pulled = true;
+    auto [source_ec, piece] = co_await body.source->next();
+    if (source_ec) {
+      out.body_source_failed = true;
+      co_return source_ec;
+    }
+    if (piece.empty()) break;
+    out.body_bytes_sent += piece.size();
+    if (body.chunked) {
+      char size[24];
+      const int n = std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+      ec = co_await httpio::write(
+          conn.socket, std::array<asio::const_buffer, 3>{asio::buffer(size, static_cast<std::size_t>(n)),
+                                                         asio::buffer(piece), asio::buffer("\r\n", 2)});
+    } else {
+      ec = co_await httpio::write(conn.socket, std::array{asio::const_buffer(piece.data(), piece.size())});
+    }
+  }
+  if (!ec && body.chunked)
+    ec = co_await httpio::write(conn.socket, std::array{asio::const_buffer("0\r\n\r\n", 5)});
+  co_return timed(conn, ec);
 }
 
 Task<std::pair<error_code, std::size_t>> Client::read_body_chunk(Exchange& ex, char* data, std::size_t size,
@@ -308,6 +348,7 @@ void Client::finish(Exchange& ex) {
   if (now - last_sweep_ >= std::chrono::seconds(1)) sweep(now);
   // Leftover bytes after a complete response mean broken framing: never reuse such a connection.
   if (ex.parser && ex.parser->is_done() && ex.parser->keep_alive() && ex.connection->buffer.size() == 0 &&
+      !ex.connection->broken &&
       !ex.connection->deadline.expired() && !(ex.connection->watching && ex.connection->idle_watch->dirty) &&
       !declares_body_it_cannot_have(ex.parser->head())) {
     auto& list = idle_[ex.connection->pool_key];

@@ -66,6 +66,7 @@ class Connection {
   Clock::time_point idle_since{};
   bool reused = false;
   bool quick_acked = false;  // TCP_QUICKACK set during the current exchange
+  bool broken = false;       // a write failed: whatever it answers, it is not reused
   deadline::Watch deadline;  // armed from connecting or send() until the connection is pooled or dropped
   // A receive is pending that finds bytes or EOF the backend sends while no request is outstanding
   // (Client::watch_idle); what it found is shared with it, as it may complete after the connection is gone.
@@ -165,6 +166,11 @@ class Exchange {
   Clock::time_point finished_at{};
   // What Client::cancel(group) cuts short: the client request this call serves (set by the caller).
   const void* cancel_group = nullptr;
+  // A streamed request body: bytes sent, whether any piece was taken from the source (the request can
+  // then not be retried), and whether the source itself failed (the client's upload, not the backend).
+  std::uint64_t body_bytes_sent = 0;
+  bool body_pulled = false;
+  bool body_source_failed = false;
   // Starts a fresh parser whose header fields live in this exchange's arena.
   ResponseParser& new_parser() {
     parser.reset();
@@ -235,6 +241,10 @@ class Request {
   Field field(std::size_t i) const { return {view(fields_[i].first), view(fields_[i].second)}; }
 
   std::string_view body;
+  // A body still arriving (a client's upload, streamed): then `body` is empty, and `length` is its
+  // announced size for Framing::length.
+  httpio::BodySource* source = nullptr;
+  std::uint64_t length = 0;
   Framing framing = Framing::none;
 
  private:
@@ -257,9 +267,11 @@ std::string http1_head(const Request& r);
 struct RequestBody {
   RequestBody() = default;
   RequestBody(std::string_view b) : bytes(b) {}  // NOLINT: a plain body is the common case
-  RequestBody(std::string_view b, bool c) : bytes(b), chunked(c) {}
+  RequestBody(std::string_view b, bool c, httpio::BodySource* s = nullptr)
+      : bytes(b), chunked(c), source(s) {}
   std::string_view bytes;
   bool chunked = false;
+  httpio::BodySource* source = nullptr;  // pieces written as they arrive, after the head (bytes unused)
 };
 
 class Client {
@@ -272,8 +284,8 @@ class Client {
   Task<error_code> send(const Target& target, const Request& request, Clock::time_point deadline,
                         Exchange& out) {
     return send_head(target, http1_head(request),
-                     RequestBody(request.body, request.framing == Request::Framing::chunked), deadline, out,
-                     request.method() == "HEAD");
+                     RequestBody(request.body, request.framing == Request::Framing::chunked, request.source),
+                     deadline, out, request.method() == "HEAD");
   }
   // The same with a head already written (`request_head`: a complete HTTP/1.1 head ending in CRLFCRLF).
   Task<error_code> send(const Target& target, std::string_view request_head, RequestBody body,
@@ -316,6 +328,8 @@ class Client {
   static void watch_idle(Connection& conn);
   Task<error_code> send_head(const Target& target, std::string request_head, RequestBody body,
                              Clock::time_point deadline, Exchange& out, bool head_request);
+  // Writes the head, then the body's pieces as its source yields them (chunked or as they are).
+  Task<error_code> write_streamed(Connection& conn, std::string_view head, RequestBody body, Exchange& out);
   // dns_seconds: set to the time spent resolving, when a name was resolved.
   Task<std::pair<error_code, std::unique_ptr<Connection>>> connect(const Target& target,
                                                                    const std::string& key,

@@ -67,8 +67,8 @@ class Handler(BaseHTTPRequestHandler):
     def _handle(self):
         url = urlsplit(self.path)
         q = {k: v[0] for k, v in parse_qs(url.query).items()}
-        body = self._body()
         p = url.path
+        body = "" if p == "/count" else self._body()  # /count reads the body itself, without keeping it
         if p.startswith("/echo"):
             return self._echo(body)
         if p == "/json":
@@ -155,6 +155,27 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         elif p == "/held":
             self._send(200, json.dumps(HELD))
+        elif p == "/count":  # reads the request body without keeping it; answers its size and framing
+            chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
+            total = 0
+            if chunked:
+                while True:
+                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                    if size == 0:
+                        self.rfile.readline()
+                        break
+                    while size:
+                        got = len(self.rfile.read(min(size, 1 << 20)))
+                        total += got
+                        size -= got
+                    self.rfile.readline()
+            else:
+                left = int(self.headers.get("Content-Length") or 0)
+                while left:
+                    got = len(self.rfile.read(min(left, 1 << 20)))
+                    total += got
+                    left -= got
+            self._send(200, json.dumps({"bytes": total, "framing": "chunked" if chunked else "length"}))
         elif p == "/resetmid":
             self._raw(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1048576\r\n\r\n")
             self._raw(b'{"a":"' + b"x" * 65536)

@@ -54,6 +54,10 @@ const char* kConfig = R"({
     {"endpoint": "/hold", "timeout": "5s", "backend": [{"url_pattern": "/hold"}]},
     {"endpoint": "/hold-noop", "timeout": "5s", "output_encoding": "no-op", "backend": [{"url_pattern": "/hold"}]},
     {"endpoint": "/hold-fan", "timeout": "5s", "backend": [{"url_pattern": "/hold", "group": "a"}, {"url_pattern": "/hold", "group": "b"}]},
+    {"endpoint": "/upload", "method": "POST", "output_encoding": "no-op", "backend": [{"url_pattern": "/count"}]},
+    {"endpoint": "/upload-length", "method": "POST", "output_encoding": "no-op", "input_headers": ["Content-Length"],
+     "backend": [{"url_pattern": "/count"}]},
+    {"endpoint": "/upload-json", "method": "POST", "backend": [{"url_pattern": "/count"}]},
     {"endpoint": "/delete-empty", "method": "DELETE", "output_encoding": "no-op",
      "backend": [{"url_pattern": "/echo/delete"}]},
     {"endpoint": "/noop-status/{code}", "output_encoding": "no-op", "backend": [{"url_pattern": "/status/{code}"}]},
@@ -398,6 +402,60 @@ TEST_F(Gateway, StreamsOneGibibyteInBoundedMemory) {
   // ASan's shadow memory and quarantine of freed blocks are not the gateway's buffering.
   EXPECT_LT(max_rss, (std::getenv("GW_E2E_SANITIZED") ? 192 : 64) * 1024)
       << "gateway RSS must stay under 64 MiB while streaming";
+}
+
+// Request bodies are relayed as they arrive (lura hands the client's body to Go's transport): a
+// 48 MiB upload through a no-op endpoint must not be held whole in the gateway.
+TEST_F(Gateway, UploadsAreStreamedToTheBackend) {
+  const std::size_t total = 48u << 20;
+  const long rss_before = rss_kib(gateway_->pid());
+  asio::io_context io;
+  beast::tcp_stream stream(io);
+  stream.expires_after(60s);
+  stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                                         static_cast<unsigned short>(gateway_port_)));
+  asio::write(
+      stream,
+      asio::buffer(std::string("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")));
+  const std::string piece(64 << 10, 'u');
+  char size_line[16];
+  std::snprintf(size_line, sizeof size_line, "%zx\r\n", piece.size());
+  long max_rss = 0;
+  for (std::size_t sent = 0; sent < total; sent += piece.size()) {
+    asio::write(stream, std::array{asio::buffer(std::string_view(size_line)), asio::buffer(piece),
+                                   asio::buffer("\r\n", 2)});
+    if (sent % (4u << 20) == 0) max_rss = std::max(max_rss, rss_kib(gateway_->pid()));
+  }
+  asio::write(stream, asio::buffer("0\r\n\r\n", 5));
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res.body(), R"({"bytes": 50331648, "framing": "chunked"})");
+  EXPECT_LT(max_rss - rss_before, (std::getenv("GW_E2E_SANITIZED") ? 40 : 24) * 1024)
+      << "the gateway held the upload: RSS grew from " << rss_before << " KiB to " << max_rss << " KiB";
+  // A forwarded Content-Length keeps the client's framing; a JSON endpoint gets the body whole.
+  const std::string body(100000, 'b');
+  auto length = request(gateway_port_, "POST", "/upload-length", {}, body);
+  EXPECT_EQ(length.body, R"({"bytes": 100000, "framing": "length"})");
+  auto json = request(gateway_port_, "POST", "/upload-json", {}, body);
+  EXPECT_EQ(json.status, 200);
+  EXPECT_NE(json.body.find(R"("bytes":100000)"), std::string::npos) << json.body;
+}
+
+// A body the client breaks mid-way fails the upload with 400 and closes the connection; the
+// gateway keeps serving.
+TEST_F(Gateway, ABrokenUploadIsRefused) {
+  std::string r = raw_exchange(gateway_port_,
+                               "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                               "5\r\nhello\r\nZZ\r\n");
+  EXPECT_EQ(r.rfind("HTTP/1.1 400 ", 0), 0u) << r;
+  EXPECT_NE(r.find("Connection: close"), std::string::npos) << r;
+  std::string j = raw_exchange(gateway_port_,
+                               "POST /upload-json HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                               "5\r\nhello\r\nZZ\r\n");
+  EXPECT_EQ(j.rfind("HTTP/1.1 400 ", 0), 0u) << j;
+  EXPECT_EQ(get("/json/1").status, 200);
 }
 
 // Regression: a backend that writes head and body in two segments with Nagle on (backend.py, like

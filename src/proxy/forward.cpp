@@ -301,12 +301,7 @@ upstream::Request build_request(const ForwardContext& ctx, const BackendRoute& b
   if (ask_for_gzip) out.add("Accept-Encoding", "gzip");
   if (asked_for_gzip) *asked_for_gzip = ask_for_gzip;
   // Trace propagation: "Name: value\r\n" lines from the tracer, copied (their buffer is reused).
-  for (std::string_view rest = propagation_lines; !rest.empty();) {
-    const std::size_t eol = rest.find("\r\n"), colon = rest.find(": ");
-    if (eol == std::string_view::npos || colon > eol) break;
-    out.add(rest.substr(0, colon), rest.substr(colon + 2, eol - colon - 2));
-    rest.remove_prefix(eol + 2);
-  }
+  out.add_lines(propagation_lines);
   // Body framing as Go's transport sends lura's request: the length when it is known (a forwarded
   // Content-Length, a body buffered for send_body_on_redirect, or none at all), else chunked.
   using Framing = upstream::Request::Framing;

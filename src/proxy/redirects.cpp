@@ -66,9 +66,9 @@ Task<upstream::error_code> send_following_redirects(WorkerState& w, const upstre
       next.source = nullptr;
       next.framing = upstream::Request::Framing::none;
     }
-    next.set_line(method, path);
-    next.set_authority(authority);
     next.remove("Referer");
+    next.set_line(method, path);
+    next.change_authority(authority);
     next.add("Referer", referer);
     ec = co_await w.client.send(target, next, deadline, up);
     if (ec || !is_redirect(up.status())) co_return ec;

@@ -161,8 +161,9 @@ Task<std::pair<error_code, std::unique_ptr<Connection>>> Client::connect(const T
   co_return std::pair{error_code{}, std::move(conn)};
 }
 
-Task<error_code> Client::send_head(const Target& target, std::string request_head, RequestBody body,
-                                   Clock::time_point deadline, Exchange& out, bool head_request) {
+Task<error_code> Client::send_head(const Target& target, std::string_view request_head, HeadTail tail,
+                                   RequestBody body, Clock::time_point deadline, Exchange& out,
+                                   bool head_request) {
   const std::string& key = target.key;
   out.finished_at = {};  // a redirect's earlier hop may have set it
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -184,7 +185,7 @@ Task<error_code> Client::send_head(const Target& target, std::string request_hea
     error_code wec0;
     bool sent_whole = false;
     if (body.source) {
-      wec0 = co_await write_streamed(*conn, request_head, body, out);
+      wec0 = co_await write_streamed(*conn, request_head, tail.view(), body, out);
       // A backend may answer (401, 413) and close before taking the whole body: like Go's
       // transport, read the answer it sent before giving up on the write.
       if (wec0 && out.body_pulled && !out.body_source_failed && !conn->deadline.expired()) {
@@ -201,9 +202,9 @@ Task<error_code> Client::send_head(const Target& target, std::string request_hea
               std::snprintf(chunk_size, sizeof chunk_size, "%zx\r\n", body.bytes.size()));
         last_chunk = body.bytes.empty() ? std::string_view("0\r\n\r\n") : std::string_view("\r\n0\r\n\r\n");
       }
-      const std::array<asio::const_buffer, 4> request{asio::buffer(request_head),
-                                                      asio::buffer(chunk_size, chunk_size_len),
-                                                      asio::buffer(body.bytes), asio::buffer(last_chunk)};
+      const std::array<asio::const_buffer, 5> request{
+          asio::buffer(request_head), asio::buffer(tail.bytes, tail.size),
+          asio::buffer(chunk_size, chunk_size_len), asio::buffer(body.bytes), asio::buffer(last_chunk)};
       std::size_t sent = 0;
       std::tie(wec0, sent) = httpio::send_now(conn->socket, request);
       sent_whole = !wec0 && sent == asio::buffer_size(request);
@@ -269,9 +270,10 @@ Task<error_code> Client::send_head(const Target& target, std::string request_hea
   co_return asio::error::connection_aborted;
 }
 
-Task<error_code> Client::write_streamed(Connection& conn, std::string_view head, RequestBody body,
-                                        Exchange& out) {
-  auto ec = co_await httpio::write(conn.socket, std::array{asio::const_buffer(head.data(), head.size())});
+Task<error_code> Client::write_streamed(Connection& conn, std::string_view head, std::string_view tail,
+                                        RequestBody body, Exchange& out) {
+  auto ec = co_await httpio::write(conn.socket, std::array{asio::const_buffer(head.data(), head.size()),
+                                                          asio::const_buffer(tail.data(), tail.size())});
   while (!ec) {
     out.body_pulled = true;
     auto [source_ec, piece] = co_await body.source->next();
@@ -348,8 +350,8 @@ void Client::finish(Exchange& ex) {
   if (now - last_sweep_ >= std::chrono::seconds(1)) sweep(now);
   // Leftover bytes after a complete response mean broken framing: never reuse such a connection.
   if (ex.parser && ex.parser->is_done() && ex.parser->keep_alive() && ex.connection->buffer.size() == 0 &&
-      !ex.connection->broken &&
-      !ex.connection->deadline.expired() && !(ex.connection->watching && ex.connection->idle_watch->dirty) &&
+      !ex.connection->broken && !ex.connection->deadline.expired() &&
+      !(ex.connection->watching && ex.connection->idle_watch->dirty) &&
       !declares_body_it_cannot_have(ex.parser->head())) {
     auto& list = idle_[ex.connection->pool_key];
     if (list.size() < options_.max_idle_per_host) {

@@ -201,44 +201,48 @@ class Exchange {
 };
 
 // A request to a backend as data: method, target, Host, fields, body and its framing. The client
-// writes it in its protocol (HTTP/1.1 today; an HTTP/2 client takes the same). It owns its text, so
-// a copy (a redirect's next hop) is safe; the body is the caller's and must outlive the exchange.
+// writes it in its protocol (HTTP/1.1 today; an HTTP/2 client reads the same accessors). The text is
+// kept in HTTP/1.1 order ("METHOD target HTTP/1.1", Host, "Name: value" lines), so writing it is one
+// copy-free buffer; it owns that text, so a copy (a redirect's next hop) is safe. The body is the
+// caller's and must outlive the exchange.
 class Request {
  public:
   enum class Framing : std::uint8_t {
     none,     // no body and no framing field (GET/HEAD without a body)
-    length,   // Content-Length: body.size()
+    length,   // Content-Length: body.size() (or `length` for a streamed body)
     chunked,  // Transfer-Encoding: chunked (a length the sender does not know)
   };
   struct Field {
     std::string_view name, value;
   };
 
+  // Built in order: set_method, the target (open_target ... close_target), set_authority, fields.
   Request() { text_.reserve(384); }
   Request(std::string_view method, std::string_view target, std::string_view authority);
-  std::string_view method() const { return view(method_); }
-  std::string_view target() const { return view(target_); }  // origin-form: path and query
-  std::string_view authority() const { return view(authority_); }
-  void set_line(std::string_view method, std::string_view target);
-  void set_authority(std::string_view authority) { authority_ = put(authority); }
-  // Builds the target in place (no copy): set the method, append the target to the string
-  // open_target() returns, then close_target().
-  void set_method(std::string_view method) { method_ = put(method); }
-  std::string& open_target() {
-    target_.at = static_cast<std::uint32_t>(text_.size());
-    return text_;
-  }
-  void close_target() { target_.size = static_cast<std::uint32_t>(text_.size()) - target_.at; }
-
+  void set_method(std::string_view method);
+  std::string& open_target() { return text_; }  // append the target to it, then close_target()
+  void close_target();
+  void set_authority(std::string_view authority);
   // Adds a field (the name as it goes on the wire).
   void add(std::string_view name, std::string_view value);
+  // Adds fields given as "Name: value\r\n" lines (a tracer's propagation headers).
+  void add_lines(std::string_view lines);
   // Adds a field whose name is written in Go's canonical form ("x-y-z" -> "X-Y-Z"), as Go's
   // transport writes every field lura forwards.
   void add_canonical(std::string_view name, std::string_view value);
-  // Drops every field so named (ASCII case-insensitive).
-  void remove(std::string_view name);
+
+  // Changes once built (a redirect's next hop): each rewrites the text.
+  void set_line(std::string_view method, std::string_view target);
+  void change_authority(std::string_view authority);
+  void remove(std::string_view name);  // every field so named (ASCII case-insensitive)
+
+  std::string_view method() const { return view(method_); }
+  std::string_view target() const { return view(target_); }  // origin-form: path and query
+  std::string_view authority() const { return view(authority_); }
   std::size_t field_count() const { return fields_.size(); }
   Field field(std::size_t i) const { return {view(fields_[i].first), view(fields_[i].second)}; }
+  // Request line, Host and fields as HTTP/1.1 writes them (no framing field, no blank line).
+  std::string_view http1_text() const { return text_; }
 
   std::string_view body;
   // A body still arriving (a client's upload, streamed): then `body` is empty, and `length` is its
@@ -251,15 +255,25 @@ class Request {
   struct Piece {
     std::uint32_t at = 0, size = 0;
   };
-  Piece put(std::string_view s);
+  std::uint32_t end() const { return static_cast<std::uint32_t>(text_.size()); }
   std::string_view view(Piece p) const { return std::string_view(text_).substr(p.at, p.size); }
+  // Writes the text again from the parts, leaving out the fields named `drop`.
+  void rebuild(std::string_view method, std::string_view target, std::string_view authority,
+               std::string_view drop);
 
-  std::string text_;  // every piece, back to back
+  std::string text_;
   Piece method_, target_, authority_;
   boost::container::small_vector<std::pair<Piece, Piece>, 16> fields_;
 };
 
-// The HTTP/1.1 head of `r`: request line, Host, fields, framing, blank line.
+// The end of a request's HTTP/1.1 head: its framing field and the blank line.
+struct HeadTail {
+  char bytes[48];
+  std::uint8_t size = 0;
+  std::string_view view() const { return {bytes, size}; }
+};
+HeadTail http1_tail(const Request& r);
+// The whole HTTP/1.1 head of `r` in one string (tests; the client writes text and tail as they are).
 std::string http1_head(const Request& r);
 
 // A request body and its framing: Content-Length (announced in the head by the caller), or chunked
@@ -283,14 +297,15 @@ class Client {
   // response byte arrives is retried once on a fresh connection.
   Task<error_code> send(const Target& target, const Request& request, Clock::time_point deadline,
                         Exchange& out) {
-    return send_head(target, http1_head(request),
+    return send_head(target, request.http1_text(), http1_tail(request),
                      RequestBody(request.body, request.framing == Request::Framing::chunked, request.source),
                      deadline, out, request.method() == "HEAD");
   }
-  // The same with a head already written (`request_head`: a complete HTTP/1.1 head ending in CRLFCRLF).
+  // The same with a head already written (`request_head`: a complete HTTP/1.1 head ending in CRLFCRLF,
+  // alive until the call completes).
   Task<error_code> send(const Target& target, std::string_view request_head, RequestBody body,
                         Clock::time_point deadline, Exchange& out, bool head_request = false) {
-    return send_head(target, std::string(request_head), body, deadline, out, head_request);
+    return send_head(target, request_head, HeadTail{}, body, deadline, out, head_request);
   }
 
   // Reads the next piece of the body into [data, data+size); returns bytes read (0 + done() at end).
@@ -326,10 +341,12 @@ class Client {
   // it; so reuse needs no probe syscall. Only correct in the handler turn whose receive drained the
   // socket (see httpio::receive_when_ready); connections not watched are probed when taken.
   static void watch_idle(Connection& conn);
-  Task<error_code> send_head(const Target& target, std::string request_head, RequestBody body,
+  // `head` then `tail` make the request head; `head` must outlive the call.
+  Task<error_code> send_head(const Target& target, std::string_view head, HeadTail tail, RequestBody body,
                              Clock::time_point deadline, Exchange& out, bool head_request);
   // Writes the head, then the body's pieces as its source yields them (chunked or as they are).
-  Task<error_code> write_streamed(Connection& conn, std::string_view head, RequestBody body, Exchange& out);
+  Task<error_code> write_streamed(Connection& conn, std::string_view head, std::string_view tail,
+                                  RequestBody body, Exchange& out);
   // dns_seconds: set to the time spent resolving, when a name was resolved.
   Task<std::pair<error_code, std::unique_ptr<Connection>>> connect(const Target& target,
                                                                    const std::string& key,

@@ -30,6 +30,18 @@ TEST(Request, CanonicalNamesAreGos) {
   EXPECT_EQ(r.field(1).name, "has space");
 }
 
+TEST(Request, PropagationLinesBecomeFields) {
+  Request r("GET", "/", "h");
+  r.add_lines("x-datadog-trace-id: 1\r\ntraceparent: 00-ab-cd-01\r\n");
+  ASSERT_EQ(r.field_count(), 2u);
+  EXPECT_EQ(r.field(0).name, "x-datadog-trace-id");
+  EXPECT_EQ(r.field(1).value, "00-ab-cd-01");
+  r.add_lines("garbage without a colon\r\n");  // not a field: nothing of it is kept
+  EXPECT_EQ(r.field_count(), 2u);
+  EXPECT_EQ(http1_head(r),
+            "GET / HTTP/1.1\r\nHost: h\r\nx-datadog-trace-id: 1\r\ntraceparent: 00-ab-cd-01\r\n\r\n");
+}
+
 TEST(Request, TargetIsBuiltInPlace) {
   Request r;
   r.set_method("GET");
@@ -50,7 +62,7 @@ TEST(Request, ACopyOwnsItsTextAndCanBeRewritten) {
   Request next = *original;
   original.reset();  // the copy must not point into it
   next.set_line("GET", "/second");
-  next.set_authority("b:2");
+  next.change_authority("b:2");
   next.remove("referer");
   next.add("Referer", "http://a:1/first");
   EXPECT_EQ(http1_head(next),

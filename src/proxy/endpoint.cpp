@@ -213,7 +213,10 @@ Task<bool> Endpoint::guarded(server::Exchange& ex, const router::Match& match, W
   for (const auto& stage : router_stages)
     if (auto reply = stage->on_request(ex, match, scratch))
       co_return co_await ex.response->send(reply->status, reply->headers, reply->body);
-  co_return co_await (noop ? serve_noop(ex, match, w, scope) : serve_json(ex, match, w, scope));
+  // Two statements, not `co_await (noop ? a : b)`: GCC 12 destroys the conditional's awaitable twice
+  // (found by the ASan e2e run).
+  if (noop) co_return co_await serve_noop(ex, match, w, scope);
+  co_return co_await serve_json(ex, match, w, scope);
 }
 
 Task<bool> Endpoint::serve_json(server::Exchange& ex, const router::Match& match, WorkerState& w,

@@ -23,6 +23,7 @@
 #include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <stdexcept>
 #include <tuple>
@@ -182,6 +183,29 @@ Task<error_code> write(Socket& socket, const std::array<asio::const_buffer, N>& 
   if (!ec && sent < asio::buffer_size(buffers))
     std::tie(ec, std::ignore) = co_await asio::async_write(socket, skip(buffers, sent), use_tuple);
   co_return ec;
+}
+
+// HTTP/1.1 chunked framing, for responses to clients and request bodies to backends alike.
+// A chunk's size line ("1a2f\r\n"); empty for an empty piece, which must not be framed (it would end
+// the body).
+struct ChunkSize {
+  explicit ChunkSize(std::size_t n) {
+    if (n == 0) return;
+    size = static_cast<std::size_t>(std::to_chars(bytes, bytes + 16, n, 16).ptr - bytes);
+    bytes[size++] = '\r';
+    bytes[size++] = '\n';
+  }
+  asio::const_buffer buffer() const { return {bytes, size}; }
+  char bytes[20];
+  std::size_t size = 0;
+};
+
+// Writes `piece` as one chunk (nothing for an empty piece).
+inline Task<error_code> write_chunk(Socket& socket, std::string_view piece) {
+  if (piece.empty()) co_return error_code{};
+  const ChunkSize size(piece.size());
+  co_return co_await write(
+      socket, std::array<asio::const_buffer, 3>{size.buffer(), asio::buffer(piece), asio::buffer("\r\n", 2)});
 }
 
 // Beast's http::async_read_some: parses what is buffered, reading more while the parser needs it.

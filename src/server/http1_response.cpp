@@ -101,11 +101,7 @@ Task<bool> Http1Response::write(std::string_view chunk) {
   ex_.deadline_after(kWriteTimeout);
   boost::system::error_code ec;
   if (chunked_) {
-    char prefix[24];
-    const int n = std::snprintf(prefix, sizeof prefix, "%zx\r\n", chunk.size());
-    ec = co_await httpio::write(
-        ex_.stream, std::array<asio::const_buffer, 3>{asio::buffer(prefix, static_cast<std::size_t>(n)),
-                                                      asio::buffer(chunk), asio::buffer("\r\n", 2)});
+    ec = co_await httpio::write_chunk(ex_.stream, chunk);
   } else {
     ec = co_await httpio::write(ex_.stream, std::array{asio::const_buffer(chunk.data(), chunk.size())});
   }

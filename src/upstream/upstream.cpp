@@ -7,7 +7,6 @@
 #include <array>
 #include <boost/asio/write.hpp>
 #include <cerrno>
-#include <cstdio>
 #include <tuple>
 
 #include "httpio/httpio.h"
@@ -193,18 +192,14 @@ Task<error_code> Client::send_head(const Target& target, std::string_view reques
         wec0 = {};
       }
     } else {
-      char chunk_size[24];
-      std::size_t chunk_size_len = 0;
+      // Chunked: one chunk with all the bytes, then the last chunk.
+      const httpio::ChunkSize chunk_size(body.chunked ? body.bytes.size() : 0);
       std::string_view last_chunk;
-      if (body.chunked) {  // one chunk with all the bytes, then the last chunk
-        if (!body.bytes.empty())
-          chunk_size_len = static_cast<std::size_t>(
-              std::snprintf(chunk_size, sizeof chunk_size, "%zx\r\n", body.bytes.size()));
+      if (body.chunked)
         last_chunk = body.bytes.empty() ? std::string_view("0\r\n\r\n") : std::string_view("\r\n0\r\n\r\n");
-      }
       const std::array<asio::const_buffer, 5> request{
-          asio::buffer(request_head), asio::buffer(tail.bytes, tail.size),
-          asio::buffer(chunk_size, chunk_size_len), asio::buffer(body.bytes), asio::buffer(last_chunk)};
+          asio::buffer(request_head), asio::buffer(tail.bytes, tail.size), chunk_size.buffer(),
+          asio::buffer(body.bytes), asio::buffer(last_chunk)};
       std::size_t sent = 0;
       std::tie(wec0, sent) = httpio::send_now(conn->socket, request);
       sent_whole = !wec0 && sent == asio::buffer_size(request);
@@ -273,7 +268,7 @@ Task<error_code> Client::send_head(const Target& target, std::string_view reques
 Task<error_code> Client::write_streamed(Connection& conn, std::string_view head, std::string_view tail,
                                         RequestBody body, Exchange& out) {
   auto ec = co_await httpio::write(conn.socket, std::array{asio::const_buffer(head.data(), head.size()),
-                                                          asio::const_buffer(tail.data(), tail.size())});
+                                                           asio::const_buffer(tail.data(), tail.size())});
   while (!ec) {
     out.body_pulled = true;
     auto [source_ec, piece] = co_await body.source->next();
@@ -284,11 +279,7 @@ Task<error_code> Client::write_streamed(Connection& conn, std::string_view head,
     if (piece.empty()) break;
     out.body_bytes_sent += piece.size();
     if (body.chunked) {
-      char size[24];
-      const int n = std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
-      ec = co_await httpio::write(
-          conn.socket, std::array<asio::const_buffer, 3>{asio::buffer(size, static_cast<std::size_t>(n)),
-                                                         asio::buffer(piece), asio::buffer("\r\n", 2)});
+      ec = co_await httpio::write_chunk(conn.socket, piece);
     } else {
       ec = co_await httpio::write(conn.socket, std::array{asio::const_buffer(piece.data(), piece.size())});
     }

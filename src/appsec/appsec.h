@@ -126,6 +126,8 @@ class Waf {
   ~Waf();
   const RulesetInfo& info() const;
   const Settings& settings() const;
+  // Every tags.type of the loaded rules, once each (metrics label values).
+  std::vector<std::string> rule_types() const;
 
   // Request addresses, before any backend. Stops matching when the settings' budget runs out.
   Inspection inspect_request(const RequestView& request) const;

@@ -344,6 +344,13 @@ Waf::~Waf() = default;
 const RulesetInfo& Waf::info() const { return impl_->info; }
 const Settings& Waf::settings() const { return impl_->settings; }
 
+std::vector<std::string> Waf::rule_types() const {
+  std::vector<std::string> types;
+  for (const auto& r : impl_->rules)
+    if (std::find(types.begin(), types.end(), r.type) == types.end()) types.push_back(r.type);
+  return types;
+}
+
 std::shared_ptr<const Waf> Waf::compile(std::string_view text, const std::string& source,
                                         const Settings& settings) {
   auto impl = std::make_unique<Impl>();

@@ -1,6 +1,5 @@
 // The krakend-compatible command line: run, check, version.
 #include "app/app.h"
-#include "appsec/appsec.h"
 
 #include <malloc.h>
 
@@ -13,6 +12,7 @@
 #include <thread>
 
 #include "app/observability.h"
+#include "appsec/appsec.h"
 #include "config/config.h"
 #include "proxy/proxy.h"
 #include "server/server.h"

@@ -368,7 +368,7 @@ void append_match(std::string& out, const Waf::Impl& waf, const Condition& c, co
     redacted = true;
   }
   if (redacted && hit.has_highlight) highlight = "<Redacted>";
-  if (out.back() != '[') out += ',';
+  if (!out.empty()) out += ',';
   out += R"({"operator":)";
   json::encode_string(c.op_name, out);
   out += R"(,"operator_value":)";
@@ -408,7 +408,7 @@ std::string encode_event(const Rule& rule, const std::string& matches) {
     }
     out += ']';
   }
-  out += R"(},"rule_matches":)";
+  out += R"(},"rule_matches":[)";
   out += matches;
   out += "]}";
   return out;
@@ -476,7 +476,7 @@ Inspection Waf::inspect_request(const RequestView& request) const {
     const Rule& rule = waf.rules[i];
     if (!mode.empty() && mode[i] == bypass) continue;
     const auto* skip = excluded.empty() || excluded[i].empty() ? nullptr : &excluded[i];
-    std::string matches = "[";
+    std::string matches;
     bool holds = true;
     for (std::size_t k = 0; k < rule.conditions.size() && holds; ++k) {
       const Condition& c = rule.conditions[k];
@@ -486,7 +486,7 @@ Inspection Waf::inspect_request(const RequestView& request) const {
       if (holds) append_match(matches, waf, c, hit);
     }
     if (!holds) continue;
-    if (rule.has_response_phase) {
+    if (rule.has_response_phase) {  // the response-status conditions come last in its rule_matches
       result.pending.emplace_back(static_cast<std::uint32_t>(i), std::move(matches));
       continue;
     }

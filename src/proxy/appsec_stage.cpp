@@ -1,9 +1,8 @@
 // The WAF as a router stage (DD_APPSEC_ENABLED): inspection before any backend, blocking, and the
 // reporting Datadog's tracers do (docs/datadog-appsec.md sections 8 and 9), plus a log line per event
 // and Prometheus counters. Built only when AppSec is on: off, the pipeline has no such stage.
-#include <boost/beast/core/string.hpp>
-
 #include <atomic>
+#include <boost/beast/core/string.hpp>
 
 #include "appsec/appsec.h"
 #include "proxy/endpoint.h"
@@ -17,12 +16,27 @@ namespace {
 namespace http = boost::beast::http;
 
 // Request headers Datadog's tracers put on a span with an event (http.request.headers.<name>).
-constexpr std::string_view kCollectedHeaders[] = {
-    "accept",           "accept-encoding", "accept-language",     "cf-connecting-ip", "cf-connecting-ipv6",
-    "content-encoding", "content-language", "content-length",     "content-type",     "fastly-client-ip",
-    "forwarded",        "forwarded-for",    "host",               "true-client-ip",   "user-agent",
-    "via",              "x-client-ip",      "x-cluster-client-ip", "x-forwarded",     "x-forwarded-for",
-    "x-real-ip"};
+constexpr std::string_view kCollectedHeaders[] = {"accept",
+                                                  "accept-encoding",
+                                                  "accept-language",
+                                                  "cf-connecting-ip",
+                                                  "cf-connecting-ipv6",
+                                                  "content-encoding",
+                                                  "content-language",
+                                                  "content-length",
+                                                  "content-type",
+                                                  "fastly-client-ip",
+                                                  "forwarded",
+                                                  "forwarded-for",
+                                                  "host",
+                                                  "true-client-ip",
+                                                  "user-agent",
+                                                  "via",
+                                                  "x-client-ip",
+                                                  "x-cluster-client-ip",
+                                                  "x-forwarded",
+                                                  "x-forwarded-for",
+                                                  "x-real-ip"};
 
 // Per worker: written by its thread only, read by the scraper.
 struct alignas(64) LaneCounters {
@@ -74,14 +88,15 @@ class AppSec final : public AppSecStage {
     if (found.has_events()) keep_trace(scope);
     if (found.action.kind == appsec::Action::Kind::none) return std::nullopt;
     auto accept = ex.request.find(http::field::accept);
-    appsec::BlockResponse block =
-        appsec::block_response(found.action, accept == ex.request.end() ? std::string_view() : std::string_view(accept->value()),
-                               waf_->settings().blocked_json, waf_->settings().blocked_html);
+    appsec::BlockResponse block = appsec::block_response(
+        found.action, accept == ex.request.end() ? std::string_view() : std::string_view(accept->value()),
+        waf_->settings().blocked_json, waf_->settings().blocked_html);
     Reply reply;
     reply.status = block.status;
     if (!block.content_type.empty())
       reply.headers.push_back({"Content-Type", scratch.keep(std::move(block.content_type))});
-    if (!block.location.empty()) reply.headers.push_back({"Location", scratch.keep(std::move(block.location))});
+    if (!block.location.empty())
+      reply.headers.push_back({"Location", scratch.keep(std::move(block.location))});
     reply.body = std::move(block.body);
     ex.keep_alive = false;  // like nginx-datadog: a blocked client's connection is not reused
     return reply;
@@ -163,7 +178,8 @@ class AppSec final : public AppSecStage {
       corr = {root.trace_id_low, root.trace_id_high, root.span_id};
     }
     const bool blocked = found.action.kind != appsec::Action::Kind::none;
-    logger_->log(lane, telemetry::LogLevel::warning, blocked ? "appsec: request blocked" : "appsec: attack detected",
+    logger_->log(lane, telemetry::LogLevel::warning,
+                 blocked ? "appsec: request blocked" : "appsec: attack detected",
                  {{"appsec.rules", rules},
                   {"http.client_ip", found.client_ip},
                   {"http.method", std::string_view(ex.request.method_string())},
@@ -188,16 +204,16 @@ class AppSec final : public AppSecStage {
         return static_cast<double>(total);
       };
     };
-    metrics.add_extra({"api_gateway_appsec_requests_inspected_total", "Requests the WAF inspected.", "counter",
-                       sum(&LaneCounters::inspected)});
+    metrics.add_extra({"api_gateway_appsec_requests_inspected_total", "Requests the WAF inspected.",
+                       "counter", sum(&LaneCounters::inspected)});
     metrics.add_extra({"api_gateway_appsec_requests_blocked_total",
                        "Requests a WAF rule blocked before any backend saw them.", "counter",
                        sum(&LaneCounters::blocked)});
     metrics.add_extra({"api_gateway_appsec_waf_timeouts_total",
                        "WAF runs that hit DD_APPSEC_WAF_TIMEOUT and stopped matching.", "counter",
                        sum(&LaneCounters::timeouts)});
-    telemetry::Metrics::ExtraFamily events{"api_gateway_appsec_events_total",
-                                           "Requests that triggered WAF rules, by rule type.", "counter", {}};
+    telemetry::Metrics::ExtraFamily events{
+        "api_gateway_appsec_events_total", "Requests that triggered WAF rules, by rule type.", "counter", {}};
     events.series = [this] {
       std::vector<std::pair<std::string, double>> out;
       for (std::size_t k = 0; k < types_.size(); ++k) {

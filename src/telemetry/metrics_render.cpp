@@ -340,8 +340,10 @@ std::string Metrics::scrape() const {
       continue;
     }
     std::string& t = text[e.name];
-    t = "# HELP " + e.name + (e.help.empty() ? "" : " " + e.help) + "\n# TYPE " + e.name + ' ' + e.type + '\n';
-    for (const auto& [labels, value] : e.series()) t += e.name + '{' + labels + "} " + format_go_float(value) + '\n';
+    t = "# HELP " + e.name + (e.help.empty() ? "" : " " + e.help) + "\n# TYPE " + e.name + ' ' + e.type +
+        '\n';
+    for (const auto& [labels, value] : e.series())
+      t += e.name + '{' + labels + "} " + format_go_float(value) + '\n';
   }
 
   std::string out;

@@ -277,8 +277,9 @@ TEST(Waf, UnusableDocumentsRefuseWithFileAndPosition) {
     }
     return std::string("loaded");
   };
-  EXPECT_EQ(message("{\n  \"version\": \"2.2\",\n  \"rules\": [,]\n}"),
-            "AppSec rules 'test.json': line 3, column 13: invalid character ',' looking for beginning of value");
+  EXPECT_EQ(
+      message("{\n  \"version\": \"2.2\",\n  \"rules\": [,]\n}"),
+      "AppSec rules 'test.json': line 3, column 13: invalid character ',' looking for beginning of value");
   EXPECT_NE(message(R"({"version":"2.2","rules":{}})").find("field 'rules': must be an array"),
             std::string::npos);
   EXPECT_NE(message(R"({"version":"1.0","rules":[]})").find("field 'version'"), std::string::npos);

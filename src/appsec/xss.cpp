@@ -161,34 +161,35 @@ bool dangerous_tag(std::string_view s, std::size_t i, std::size_t& end) {
   if (in(tag, {"script", "iframe", "frame", "frameset", "object", "embed", "applet", "vmlframe", "import"})) {
     return true;
   }
-  if (tag == "style" && css_expression(s.substr(j, 4096)))  // bounded: stays linear return true;
-    while (j < s.size()) {
-      while (j < s.size() && (is_space(s[j]) || s[j] == '/')) ++j;
-      if (j >= s.size() || s[j] == '>' || s[j] == '<') break;
-      Attribute a;
-      const std::size_t name_from = j++;
-      while (j < s.size() && !is_space(s[j]) && s[j] != '/' && s[j] != '>' && s[j] != '=' && s[j] != '<') ++j;
-      a.name = s.substr(name_from, j - name_from);
-      std::size_t k = j;
-      while (k < s.size() && is_space(s[k])) ++k;
-      if (k < s.size() && s[k] == '=') {
-        for (j = k + 1; j < s.size() && is_space(s[j]);) ++j;
-        a.has_value = true;
-        const char quote = j < s.size() ? s[j] : 0;
-        if (quote == '"' || quote == '\'' || quote == '`') {
-          const std::size_t close = s.find(quote, j + 1);
-          const std::size_t stop = close == std::string_view::npos ? s.size() : close;
-          a.value = s.substr(j + 1, stop - j - 1);
-          j = close == std::string_view::npos ? s.size() : close + 1;
-        } else {
-          const std::size_t from = j;
-          while (j < s.size() && !is_space(s[j]) && s[j] != '>') ++j;
-          a.value = s.substr(from, j - from);
-        }
+  // Bounded look-ahead keeps the scan linear.
+  if (tag == "style" && css_expression(s.substr(j, 4096))) return true;
+  while (j < s.size()) {
+    while (j < s.size() && (is_space(s[j]) || s[j] == '/')) ++j;
+    if (j >= s.size() || s[j] == '>' || s[j] == '<') break;
+    Attribute a;
+    const std::size_t name_from = j++;
+    while (j < s.size() && !is_space(s[j]) && s[j] != '/' && s[j] != '>' && s[j] != '=' && s[j] != '<') ++j;
+    a.name = s.substr(name_from, j - name_from);
+    std::size_t k = j;
+    while (k < s.size() && is_space(s[k])) ++k;
+    if (k < s.size() && s[k] == '=') {
+      for (j = k + 1; j < s.size() && is_space(s[j]);) ++j;
+      a.has_value = true;
+      const char quote = j < s.size() ? s[j] : 0;
+      if (quote == '"' || quote == '\'' || quote == '`') {
+        const std::size_t close = s.find(quote, j + 1);
+        const std::size_t stop = close == std::string_view::npos ? s.size() : close;
+        a.value = s.substr(j + 1, stop - j - 1);
+        j = close == std::string_view::npos ? s.size() : close + 1;
+      } else {
+        const std::size_t from = j;
+        while (j < s.size() && !is_space(s[j]) && s[j] != '>') ++j;
+        a.value = s.substr(from, j - from);
       }
-      end = j;
-      if (dangerous_attribute(tag, a)) return true;
     }
+    end = j;
+    if (dangerous_attribute(tag, a)) return true;
+  }
   end = j;
   return false;
 }

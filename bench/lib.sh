@@ -156,7 +156,9 @@ start_gateway() {
 # (unless ALLOW_NON2XX=1, then it warns), and when wrk itself fails or completes no request.
 run_wrk() {
   local out secs=${3:-$DURATION}
-  out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$2" -d"${secs}s" --latency "$1" 2>&1) || die "wrk failed on $1: $out"
+  # WRK_EXTRA (an array the scenario may set): more wrk arguments, e.g. -H 'User-Agent: ...'.
+  out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$2" -d"${secs}s" --latency ${WRK_EXTRA[@]+"${WRK_EXTRA[@]}"} "$1" 2>&1) ||
+    die "wrk failed on $1: $out"
   echo "$out" | awk -v strict="${ALLOW_NON2XX:-0}" -v url="$1" -v c="$2" '
     function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
     /Requests\/sec/ { rps=$2 }

@@ -30,7 +30,7 @@ if [[ -z "${SKIP_FUZZ:-}" ]]; then
   stage "fuzz (libFuzzer, ${FUZZ_SECONDS:-20}s per target)"
   CXX=clang++ cmake -S . -B build-fuzz2 -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGATEWAY_FUZZ=ON
   targets=(fuzz_http_request fuzz_upstream_response fuzz_config fuzz_json_parse fuzz_response fuzz_gunzip fuzz_xml
-    fuzz_appsec_strings)
+    fuzz_appsec_strings fuzz_appsec)
   cmake --build build-fuzz2 -j"$jobs" --target "${targets[@]}"
   mkdir -p build-fuzz2/artifacts
   for t in "${targets[@]}"; do

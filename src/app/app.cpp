@@ -1,5 +1,6 @@
 // The krakend-compatible command line: run, check, version.
 #include "app/app.h"
+#include "appsec/appsec.h"
 
 #include <malloc.h>
 
@@ -100,6 +101,29 @@ std::shared_ptr<const config::Service> load(const Args& a) {
   return service;
 }
 
+// DD_APPSEC_ENABLED: the WAF and its ruleset, or null. Throws appsec::LoadError.
+std::shared_ptr<const appsec::Waf> load_waf() {
+  const appsec::Settings settings = appsec::Settings::from_env(telemetry::real_env);
+  return settings.enabled ? appsec::Waf::load(settings) : nullptr;
+}
+
+void log_waf(telemetry::Logger& log, unsigned lane, const appsec::Waf& waf) {
+  const appsec::RulesetInfo& info = waf.info();
+  const std::string source = waf.settings().rules_path.empty() ? "built-in" : waf.settings().rules_path;
+  log.log(lane, telemetry::LogLevel::info, "AppSec enabled: the WAF inspects every request",
+          {{"appsec.rules", source},
+           {"appsec.rules_version", info.rules_version},
+           {"appsec.rules_loaded", static_cast<std::int64_t>(info.loaded)},
+           {"appsec.rules_failed", static_cast<std::int64_t>(info.failed)},
+           {"appsec.rules_skipped", static_cast<std::int64_t>(info.skipped)}});
+  if (info.failed)  // Datadog's newer rulesets use operators a proxy has no data for (RASP)
+    log.log(lane, telemetry::LogLevel::warning, "AppSec: rules skipped because they could not be loaded",
+            {{"errors", info.errors_json()}});
+  for (const auto& section : info.ignored_sections)
+    log.log(lane, telemetry::LogLevel::info, "AppSec: ruleset section not used by this WAF",
+            {{"section", section}});
+}
+
 int check(const Args& a) {
   if (a.config.empty()) {
     std::cerr << "Please, provide the path to the configuration file with --config or see all the options "
@@ -111,8 +135,14 @@ int check(const Args& a) {
     auto service = load(a);
     proxy::make_gateway(service, {});  // route conflicts and pipeline options fail here, as at start-up
     for (const auto& w : service->warnings) std::cerr << "WARNING " << w << "\n";
+    if (auto waf = load_waf())
+      std::cerr << "AppSec rules: " << waf->info().loaded << " loaded, " << waf->info().failed << " failed "
+                << waf->info().errors_json() << "\n";
   } catch (const config::ConfigError& e) {
     std::cerr << "ERROR parsing the configuration file:\t" << e.what() << "\n";
+    return 1;
+  } catch (const appsec::LoadError& e) {
+    std::cerr << "ERROR AppSec (DD_APPSEC_ENABLED): " << e.what() << "\n";
     return 1;
   }
   std::cerr << "Syntax OK!\n";
@@ -140,20 +170,27 @@ int run(const Args& a) {
   std::shared_ptr<const config::Service> service;
   std::unique_ptr<Observability> observability;
   std::shared_ptr<server::Handler> gateway;
+  std::shared_ptr<const appsec::Waf> waf;
   try {
     service = load(a);
+    waf = load_waf();
     observability = std::make_unique<Observability>(*service, workers, GATEWAY_KRAKEND_VERSION);
     proxy::Options po;
     po.metrics = observability->metrics;
     po.tracer = observability->tracer;
     po.logger = observability->logger;
+    po.waf = waf;
     gateway = proxy::make_gateway(service, po);
   } catch (const config::ConfigError& e) {
     std::cerr << "ERROR parsing the configuration file: " << e.what() << "\n";
     return 255;  // krakend exits with -1
+  } catch (const appsec::LoadError& e) {
+    std::cerr << "ERROR AppSec (DD_APPSEC_ENABLED): " << e.what() << "\n";
+    return 255;
   }
   auto& log = *observability->logger;
   const unsigned main_lane = workers;
+  if (waf) log_waf(log, main_lane, *waf);
   for (const auto& w : service->warnings) {
     // A refusal GATEWAY_ALLOW_UNIMPLEMENTED let through: logged as an error and printed on stderr too.
     const bool not_enforced = w.rfind("NOT ENFORCED: ", 0) == 0;

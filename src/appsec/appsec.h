@@ -27,13 +27,13 @@ struct LoadError : std::runtime_error {
 
 // What the DD_APPSEC_* variables ask for (docs/datadog-appsec.md section 1).
 struct Settings {
-  bool enabled = false;                                  // DD_APPSEC_ENABLED
-  std::string rules_path;                                // DD_APPSEC_RULES; empty: the built-in ruleset
-  std::chrono::microseconds waf_timeout{5000};           // DD_APPSEC_WAF_TIMEOUT (µs)
+  bool enabled = false;                                   // DD_APPSEC_ENABLED
+  std::string rules_path;                                 // DD_APPSEC_RULES; empty: the built-in ruleset
+  std::chrono::microseconds waf_timeout{5000};            // DD_APPSEC_WAF_TIMEOUT (µs)
   std::optional<std::string> blocked_json, blocked_html;  // template file contents, when given
   std::optional<std::string> key_regex, value_regex;      // obfuscation; nullopt: Datadog's defaults
-  double trace_rate_limit = 100;                           // DD_APPSEC_TRACE_RATE_LIMIT, traces/s
-  std::string client_ip_header;                            // DD_TRACE_CLIENT_IP_HEADER, lowercased
+  double trace_rate_limit = 100;                          // DD_APPSEC_TRACE_RATE_LIMIT, traces/s
+  std::string client_ip_header;                           // DD_TRACE_CLIENT_IP_HEADER, lowercased
   // Reads the environment; template files are read here. Throws LoadError.
   static Settings from_env(const EnvFn& env);
 };
@@ -93,18 +93,21 @@ struct RulesetInfo {
   unsigned failed = 0;        // rules refused (errors)
   unsigned skipped = 0;       // rules outside their min/max_version window, or disabled
   std::map<std::string, std::vector<std::string>> errors;  // message -> rule ids
-  std::vector<std::string> ignored_sections;                // top-level keys not implemented
-  std::string errors_json() const;                          // {"message":["id",...],...}
+  std::vector<std::string> ignored_sections;               // top-level keys not implemented
+  std::string errors_json() const;                         // {"message":["id",...],...}
 };
 
 // One request's inspection: events, the action to take, timings.
 struct Inspection {
-  std::vector<std::string> triggers;  // each an event object of _dd.appsec.json, already encoded
+  std::vector<std::string> triggers;    // each an event object of _dd.appsec.json, already encoded
   std::vector<std::string> rule_types;  // tags.type of each triggered rule (metrics)
   Action action;                        // Kind::none: let the request through
   bool timed_out = false;               // the budget ran out: later rules were not evaluated
   std::uint64_t duration_ns = 0;
   std::string client_ip;  // resolved once per request
+  // The WAF's own: rules whose request conditions held, waiting for the response (rule index, the
+  // rule_matches entries so far).
+  std::vector<std::pair<std::uint32_t, std::string>> pending;
   bool has_events() const { return !triggers.empty(); }
   // {"triggers":[...]} for the span tag.
   std::string event_json() const;
@@ -123,6 +126,8 @@ class Waf {
   ~Waf();
   const RulesetInfo& info() const;
   const Settings& settings() const;
+  // Every tags.type of the loaded rules, once each (metrics label values).
+  std::vector<std::string> rule_types() const;
 
   // Request addresses, before any backend. Stops matching when the settings' budget runs out.
   Inspection inspect_request(const RequestView& request) const;

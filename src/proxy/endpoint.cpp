@@ -206,12 +206,15 @@ Task<bool> Endpoint::handle(server::Exchange& ex, const router::Match& match, Wo
 Task<bool> Endpoint::guarded(server::Exchange& ex, const router::Match& match, WorkerState& w,
                              RequestScope& scope) const {
   // The body whole before anything else, unless the proxy streams it (no-op endpoints).
-  if (ex.body && !streams_body)
+  // The WAF reads a body it can parse (JSON, form) whole too, to inspect it before any backend sees it.
+  bool read_body = ex.body && !streams_body;
+  for (const auto& stage : router_stages) read_body = read_body || (ex.body && stage->needs_body(ex));
+  if (read_body)
     if (const unsigned status = co_await server::read_whole_body(ex))
       co_return co_await answer_body_failure(ex, status);
   StageScratch scratch;
   for (const auto& stage : router_stages)
-    if (auto reply = stage->on_request(ex, match, scratch))
+    if (auto reply = stage->on_request(ex, &match, scratch, scope))
       co_return co_await ex.response->send(reply->status, reply->headers, reply->body);
   // Two statements, not `co_await (noop ? a : b)`: GCC 12 destroys the conditional's awaitable twice
   // (found by the ASan e2e run).

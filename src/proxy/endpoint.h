@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "appsec/appsec.h"
 #include "config/config.h"
 #include "proxy/forward.h"
 #include "proxy/pipeline.h"
@@ -65,6 +66,7 @@ struct RequestScope {
   const telemetry::Tracer* tracer = nullptr;  // non-null only when tracing is on
   telemetry::Trace* trace = nullptr;
   std::size_t parent_span = 0;  // the server span
+  std::optional<appsec::Inspection> appsec;  // the WAF's findings, when it inspected this request
   // Header lines ("name: value\r\n") propagating the trace from span `span` to a backend. They live
   // in a per-thread buffer: valid until the next call on this thread, so use them right away.
   std::string_view propagation(std::size_t span) const;
@@ -89,7 +91,7 @@ struct Endpoint {
   std::string cache_control;    // "public, max-age=N", or empty: no Cache-Control
   std::string user_agent;       // "KrakenD Version <v>"
 
-  std::vector<std::unique_ptr<RouterStage>> router_stages;  // before any backend, in order
+  std::vector<std::shared_ptr<const RouterStage>> router_stages;  // before any backend, in order
 
   std::uint32_t route_id = 0;  // index in the metrics route table
   // The server span's constant tags for this route (span.kind, http.method, http.route), encoded once.

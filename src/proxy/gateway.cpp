@@ -8,6 +8,7 @@
 #include "proxy/endpoint.h"
 #include "proxy/pipeline.h"
 #include "proxy/proxy.h"
+#include "proxy/stages.h"
 #include "router/router.h"
 
 namespace gw::proxy {
@@ -133,6 +134,7 @@ class Gateway final : public server::Handler {
       }
     }
     if (!answered) usable = co_await dispatch(ex, state, scope, routed);
+    if (pipeline_.appsec) pipeline_.appsec->finish(ex, scope, state.lane);  // before the span is closed
     const std::string_view method = ex.request.method_string();
     const std::string_view target = ex.request.target();
     const auto end = server::Clock::now();  // one read for metrics, span and access log
@@ -244,6 +246,11 @@ class Gateway final : public server::Handler {
 
     const std::string_view method = ex.request.method_string();
     router::Match m = router_.find(method, path);
+    if (pipeline_.appsec && m.kind != router::Match::Kind::Found) {  // scanners probe what is not there
+      StageScratch scratch;
+      if (auto reply = pipeline_.appsec->on_request(ex, nullptr, scratch, scope))
+        co_return co_await ex.response->send(reply->status, reply->headers, reply->body);
+    }
     switch (m.kind) {
       case router::Match::Kind::Found:
         break;

@@ -5,7 +5,7 @@
 //   engine (every request, before routing)    CORS                              [security/cors]
 //                                             security headers, allowed hosts   (#19: security/http)
 //   router (per endpoint, before backends)    bot detector                      (#19)
-//                                             WAF (AppSec)                      (#17)
+//                                             WAF (AppSec)                      [DD_APPSEC_ENABLED]
 //                                             JWT validation                    (#18: auth/validator)
 //                                             rate limits                       (#19: qos/ratelimit/router)
 //   proxy                                     static data, sequential or concurrent calls, merge,
@@ -63,7 +63,8 @@ BackendRoute build_backend(const config::Endpoint& e, const config::Backend& b) 
 }  // namespace
 
 Endpoint build_endpoint(const config::Service& service, const config::Endpoint& e,
-                        const std::string& krakend_version, const std::string& user_agent) {
+                        const std::string& krakend_version, const std::string& user_agent,
+                        const std::shared_ptr<const AppSecStage>& appsec) {
   Endpoint ep;
   ep.config = &e;
   ep.router = &service.router;
@@ -85,7 +86,8 @@ Endpoint build_endpoint(const config::Service& service, const config::Endpoint& 
     ep.cache_control = "public, max-age=" +
                        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(e.cache_ttl).count());
 
-  // Router stages, in order: bot detector, WAF, JWT validation, rate limits (#17, #18, #19).
+  // Router stages, in order: bot detector (#19), WAF, JWT validation (#18), rate limits (#19).
+  if (appsec) ep.router_stages.push_back(appsec);
 
   // The proxy: static data, sequential or concurrent calls, merge, flatmap.
   std::vector<std::string_view> encodings;
@@ -117,13 +119,14 @@ Pipeline build_pipeline(const config::Service& service, const Options& options) 
   Pipeline p;
   // Engine stages, in order: CORS, then security headers (#19).
   if (service.cors) p.engine.push_back(make_cors_stage(*service.cors, options.logger));
+  if (options.waf) p.appsec = make_appsec_stage(options.waf, options.logger, options.metrics);
 
   const std::string krakend_version =
       "Version " + (service.router.hide_version_header ? std::string("undefined") : options.version);
   const std::string user_agent = "KrakenD Version " + options.version;
   p.endpoints.reserve(service.endpoints.size());
   for (const auto& e : service.endpoints) {
-    p.endpoints.push_back(build_endpoint(service, e, krakend_version, user_agent));
+    p.endpoints.push_back(build_endpoint(service, e, krakend_version, user_agent, p.appsec));
     p.endpoints.back().route_id = static_cast<std::uint32_t>(p.endpoints.size() - 1);
   }
   return p;

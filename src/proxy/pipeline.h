@@ -17,6 +17,8 @@ namespace gw::proxy {
 
 struct Endpoint;
 struct Options;
+struct RequestScope;
+class AppSecStage;
 
 // Holds the header values stages compute for one request until its response is written.
 class StageScratch {
@@ -48,8 +50,11 @@ class EngineStage {
 class RouterStage {
  public:
   virtual ~RouterStage() = default;
-  virtual std::optional<Reply> on_request(server::Exchange& ex, const router::Match& match,
-                                          StageScratch& scratch) const = 0;
+  // `match` is null for a request no endpoint took (404, 405, redirects), which only the WAF sees.
+  virtual std::optional<Reply> on_request(server::Exchange& ex, const router::Match* match,
+                                          StageScratch& scratch, RequestScope& scope) const = 0;
+  // Whether this request's body must be read whole before the stage runs (it inspects it).
+  virtual bool needs_body(const server::Exchange& ex) const { return false; }
 };
 
 // One backend call (krakend-ce backend_factory.go): rate limit, circuit breaker, HTTP cache.
@@ -65,6 +70,9 @@ class BackendStage {
 // Everything the gateway runs, built once from the config.
 struct Pipeline {
   std::vector<std::unique_ptr<EngineStage>> engine;
+  // The WAF (DD_APPSEC_ENABLED), shared by every endpoint's router stages; also inspects requests no
+  // endpoint takes, and reports on every request's span after its response.
+  std::shared_ptr<const AppSecStage> appsec;
   std::vector<Endpoint> endpoints;  // in config order; the router maps routes to their index
 };
 

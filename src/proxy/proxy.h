@@ -9,6 +9,9 @@
 #include "config/config.h"
 #include "server/server.h"
 
+namespace gw::appsec {
+class Waf;
+}
 namespace gw::telemetry {
 class Metrics;
 class Tracer;
@@ -22,6 +25,7 @@ struct Options {
   std::shared_ptr<telemetry::Metrics> metrics;      // null: no metrics recorded
   std::shared_ptr<const telemetry::Tracer> tracer;  // null or disabled: no spans
   std::shared_ptr<telemetry::Logger> logger;        // null: no access log
+  std::shared_ptr<const appsec::Waf> waf;            // null: AppSec off, no WAF stage at all
 };
 
 // Throws config::ConfigError when routes conflict (gin would panic at start-up).

@@ -126,6 +126,8 @@ class Metrics {
   struct ExtraFamily {
     std::string name, help, type;  // type: "counter" | "gauge"
     std::function<double()> value;
+    // Labelled series instead of one value: {"type=\"sql_injection\"", 3}, ... (label text as written).
+    std::function<std::vector<std::pair<std::string, double>>()> series;
   };
   void add_extra(ExtraFamily family);
 

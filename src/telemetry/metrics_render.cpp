@@ -334,7 +334,15 @@ std::string Metrics::scrape() const {
     for (const auto& [_, lines] : fam.series) t += lines;
   }
   render_process_families(text, config_.process_metrics, config_.go_metrics, workers());
-  for (const auto& e : extras_) render_gauge(text[e.name], e.name, e.help, e.type, e.value ? e.value() : 0);
+  for (const auto& e : extras_) {
+    if (!e.series) {
+      render_gauge(text[e.name], e.name, e.help, e.type, e.value ? e.value() : 0);
+      continue;
+    }
+    std::string& t = text[e.name];
+    t = "# HELP " + e.name + (e.help.empty() ? "" : " " + e.help) + "\n# TYPE " + e.name + ' ' + e.type + '\n';
+    for (const auto& [labels, value] : e.series()) t += e.name + '{' + labels + "} " + format_go_float(value) + '\n';
+  }
 
   std::string out;
   for (const auto& [_, t] : text) out += t;

@@ -1,0 +1,119 @@
+// DD_APPSEC_* settings (docs/datadog-appsec.md section 1). A setting that is present but unusable stops
+// the gateway (LoadError) rather than silently running with a different security posture.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "appsec/appsec.h"
+
+namespace gw::appsec {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+[[noreturn]] void invalid(const char* name, std::string_view value, std::string_view expected) {
+  throw LoadError(std::string(name) + ": expected " + std::string(expected) + ", got '" + std::string(value) +
+                  "'");
+}
+
+// The whole file, or LoadError "<name>: cannot read '<path>': <reason>". POSIX calls so that a
+// directory or an unreadable file reports the real errno.
+std::string read_file(const char* name, const std::string& path) {
+  const auto fail = [&](int err) {
+    throw LoadError(std::string(name) + ": cannot read '" + path + "': " + std::strerror(err));
+  };
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail(errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+    const int err = S_ISDIR(st.st_mode) ? EISDIR : errno;
+    ::close(fd);
+    fail(err);
+  }
+  std::string out;
+  char buf[16384];
+  while (true) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      fail(err);
+    }
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+}  // namespace
+
+Settings Settings::from_env(const EnvFn& env) {
+  Settings s;
+  // Empty counts as unset for everything but the obfuscation regexes, where empty means "off".
+  const auto get = [&](const char* name) -> std::string_view {
+    const char* v = env ? env(name) : nullptr;
+    return v ? std::string_view(v) : std::string_view();
+  };
+
+  const std::string enabled = lower(trim(get("DD_APPSEC_ENABLED")));
+  s.enabled = enabled == "true" || enabled == "1";
+  s.rules_path = std::string(get("DD_APPSEC_RULES"));
+
+  if (const std::string_view v = trim(get("DD_APPSEC_WAF_TIMEOUT")); !v.empty()) {
+    std::int64_t us = 0;
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), us);
+    if (ec != std::errc() || end != v.data() + v.size() || us <= 0) {
+      invalid("DD_APPSEC_WAF_TIMEOUT", v, "a positive integer (microseconds)");
+    }
+    s.waf_timeout = std::chrono::microseconds(us);
+  }
+
+  for (const auto& [name, slot] : {std::pair{"DD_APPSEC_HTTP_BLOCKED_TEMPLATE_JSON", &s.blocked_json},
+                                   std::pair{"DD_APPSEC_HTTP_BLOCKED_TEMPLATE_HTML", &s.blocked_html}}) {
+    if (const std::string_view path = get(name); !path.empty()) *slot = read_file(name, std::string(path));
+  }
+
+  for (const auto& [name, slot] :
+       {std::pair{"DD_APPSEC_OBFUSCATION_PARAMETER_KEY_REGEXP", &s.key_regex},
+        std::pair{"DD_APPSEC_OBFUSCATION_PARAMETER_VALUE_REGEXP", &s.value_regex}}) {
+    if (const char* v = env ? env(name) : nullptr) *slot = std::string(v);
+  }
+
+  if (const std::string_view v = trim(get("DD_APPSEC_TRACE_RATE_LIMIT")); !v.empty()) {
+    double rate = 0;
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), rate);
+    // from_chars also takes "inf"/"nan": only a finite, non-negative rate is meaningful.
+    if (ec != std::errc() || end != v.data() + v.size() || !std::isfinite(rate) || rate < 0) {
+      invalid("DD_APPSEC_TRACE_RATE_LIMIT", v, "a non-negative number (traces per second)");
+    }
+    s.trace_rate_limit = rate;
+  }
+
+  s.client_ip_header = lower(trim(get("DD_TRACE_CLIENT_IP_HEADER")));
+  return s;
+}
+
+}  // namespace gw::appsec

@@ -379,7 +379,11 @@ class Shapes {
     if (!is_value(type(a)) || type(a + 1) != kOperator || !t_[a + 1].comparison) return false;
     const std::size_t b = skip_open(a + 2);
     if (!is_value(type(b))) return false;
-    return !(type(a) == kBareword && type(b) == kBareword && !iequals(t_[a].text, t_[b].text));
+    if (type(a) == kBareword && type(b) == kBareword && !iequals(t_[a].text, t_[b].text)) return false;
+    // A plain word compared with a literal reads as prose ("x > 3 and y < 5 means ..."): it counts
+    // after a quote, or when the comparison ends the statement.
+    const bool word = type(a) == kBareword || type(b) == kBareword;
+    return !word || quoted_ || ends_statement(b + 1);
   }
 
   // `' or 1--`, `' or '1`, `1 and 1#`: a logic operator and a literal that end the statement. Plain

@@ -35,8 +35,9 @@ TEST_P(SqliBenign, IsNotFlagged) {
 }
 INSTANTIATE_TEST_SUITE_P(
     Text, SqliBenign,
-    ::testing::Values("", "O'Brien", "it's fine", "please select or drop me a line", "cats or dogs",
-                      "rock 'n' roll", "parents' or guardians' consent", "the students' and teachers' union",
+    ::testing::Values("", "O'Brien", "it's fine", "please select or drop me a line",
+                      "x > 3 and y < 5 means the point is inside the box.", "cats or dogs", "rock 'n' roll",
+                      "parents' or guardians' consent", "the students' and teachers' union",
                       "I'm here -- bye", "hello -- world", "1 or 2", "true or false", "Tom & Jerry",
                       "{\"name\":\"O'Brien\",\"q\":\"a or b\",\"n\":1}", "[1, 2, 3]", "john.doe@example.com",
                       "123e4567-e89b-12d3-a456-426614174000",

@@ -38,6 +38,14 @@ enum class Transformer : std::uint8_t {
 std::optional<Transformer> transformer_named(std::string_view name);
 // Applies `t` to `value` in place. Linear time, never grows the value by more than a constant factor.
 void transform(Transformer t, std::string& value);
+// False only when `t` certainly leaves `value` as it is (no NUL for remove_nulls, no '%' or '+' for a
+// URL decode, ...): most strings of benign traffic then skip the copy and the transformer.
+bool may_change(Transformer t, std::string_view value);
+// The same test for a whole chain, in one pass over the string: the traits a string has (traits_of),
+// and the traits that would make each transformer of a chain act (chain_triggers).
+using TextTraits = std::uint32_t;
+TextTraits traits_of(std::string_view value);
+TextTraits triggers(Transformer t);
 
 // ---- injection detectors (is_sqli / is_xss) ---------------------------------------------------------------
 

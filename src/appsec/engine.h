@@ -113,27 +113,29 @@ struct Exclusion {
   bool targets(const Rule& r) const;
 };
 
-// The multi-pattern pass: one per address (and keys/values), over every string it holds. Its RE2::Set
-// holds the patterns of every regex and phrase condition reading that address, whatever their key
-// path or transformers; a hit counts for a condition when its key path leads to the string and its
-// transformers leave the string as it is. Where they change it, that chain's own set runs on the
-// transformed text. The pass only marks candidates: each is then evaluated exactly, one by one.
+// The multi-pattern pass: one scan per input spec (address, key path, keys or values), over every
+// string it holds at once: the strings are joined with '\n' and matched in multi-line mode, so ^ and $
+// still match at each string's ends and a scan costs one RE2::Set match, not one per string (their
+// fixed cost dominated on short header values). The joined text may match where no single string does
+// (a pattern spanning the separator): that only makes a condition a candidate, never drops one. A
+// chain of transformers gets its own set, run on the strings it changes; strings it leaves alone are
+// covered by the scan's set. Candidates are then evaluated exactly, one by one.
 struct ScanSlot {
   std::uint32_t condition = 0;  // flat condition index
-  std::uint16_t chain = 0;      // index in AddressScan::chains; 0 = no transformer
-  const std::vector<PathElement>* key_path = nullptr;
 };
 struct ChainScan {
   std::vector<detail::Transformer> transformers;
-  std::unique_ptr<RE2::Set> set;     // this chain's patterns, for strings it changes (null for chain 0)
-  std::vector<std::uint32_t> slots;  // set slot -> ScanSlot index
+  detail::TextTraits triggers = 0;   // what in a string makes one of them act
+  std::unique_ptr<RE2::Set> set;     // this chain's patterns
+  std::vector<std::uint32_t> slots;  // set slot -> flat condition index
 };
 struct AddressScan {
   Address address = Address::absent;
+  std::vector<PathElement> key_path;
   bool keys_only = false;
-  std::unique_ptr<RE2::Set> merged;
-  std::vector<ScanSlot> slots;  // merged set slot -> what it stands for
-  std::vector<ChainScan> chains;
+  std::unique_ptr<RE2::Set> merged;  // every pattern of the scan, for the strings as they are
+  std::vector<ScanSlot> slots;       // merged set slot -> what it stands for
+  std::vector<ChainScan> chains;     // chains[0]: no transformer (no set of its own)
 };
 
 struct Waf::Impl {

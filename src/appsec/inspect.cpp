@@ -80,15 +80,26 @@ class Run {
     candidate_.assign(waf_.condition_count, 0);
     for (const auto& s : waf_.scans) {
       if (!s.merged || out_of_time()) continue;
-      const json::Value* v = addresses_.get(s.address);
+      const json::Value* v = descend(addresses_.get(s.address), s.key_path);
       if (!v) continue;
-      Input raw;  // walk the strings as they are; the chains run below
+      joined_.assign(s.chains.size(), std::string());
+      Input raw;  // walk the strings as they are; the chains' versions are made below
       raw.keys_only = s.keys_only;
       path_.clear();
       walk(*v, raw, 0, [&](const json::Value& scalar, std::string_view text) {
-        if (scalar.is_string()) scan_string(s, text);
+        if (scalar.is_string()) join(s, text);
         return false;
       });
+      if (!match_set(*s.merged, joined_[0]))
+        for (const auto& slot : s.slots) candidate_[slot.condition] = 1;  // undecided: all of them
+      for (int hit : hits_) candidate_[s.slots[static_cast<std::size_t>(hit)].condition] = 1;
+      for (std::size_t k = 1; k < s.chains.size(); ++k) {
+        if (joined_[k].empty()) continue;
+        const ChainScan& chain = s.chains[k];
+        if (!match_set(*chain.set, joined_[k]))
+          for (auto flat : chain.slots) candidate_[flat] = 1;
+        for (int hit : hits_) candidate_[chain.slots[static_cast<std::size_t>(hit)]] = 1;
+      }
     }
   }
 
@@ -151,28 +162,17 @@ class Run {
     return out;
   }
 
-  // One string of a scan: the merged set on it as it is, and each chain's set where the chain changes it.
-  void scan_string(const AddressScan& s, std::string_view text) {
-    changed_.assign(s.chains.size(), 0);
+  // Adds one string to the scan's joined texts: as it is, and as each chain that changes it makes it.
+  void join(const AddressScan& s, std::string_view text) {
+    joined_[0].append(text).push_back('\n');
+    if (s.chains.size() < 2) return;
+    const detail::TextTraits traits = detail::traits_of(text);
     for (std::size_t k = 1; k < s.chains.size(); ++k) {
       const ChainScan& chain = s.chains[k];
+      if (!(traits & chain.triggers)) continue;  // left alone: the scan's own set covers it
       scratch_.assign(text);
       for (auto t : chain.transformers) detail::transform(t, scratch_);
-      if (scratch_ == text) continue;
-      changed_[k] = 1;
-      if (!match_set(*chain.set, scratch_)) {
-        for (auto slot : chain.slots) mark(s.slots[slot]);
-        continue;
-      }
-      for (int hit : hits_) mark(s.slots[chain.slots[static_cast<std::size_t>(hit)]]);
-    }
-    if (!match_set(*s.merged, text)) {
-      for (const auto& slot : s.slots) mark(slot);
-      return;
-    }
-    for (int hit : hits_) {
-      const ScanSlot& slot = s.slots[static_cast<std::size_t>(hit)];
-      if (!changed_[slot.chain]) mark(slot);
+      if (scratch_ != text) joined_[k].append(scratch_).push_back('\n');
     }
   }
 
@@ -181,24 +181,6 @@ class Run {
     hits_.clear();
     RE2::Set::ErrorInfo error{};
     return set.Match(text, &hits_, &error) || error.kind == RE2::Set::kNoError;
-  }
-
-  void mark(const ScanSlot& slot) {
-    if (on_path(*slot.key_path)) candidate_[slot.condition] = 1;
-  }
-
-  // Whether the walk's current position lies under `key_path`.
-  bool on_path(const std::vector<PathElement>& key_path) const {
-    if (key_path.size() > path_.size()) return false;
-    for (std::size_t i = 0; i < key_path.size(); ++i) {
-      if (const auto* key = std::get_if<std::string>(&key_path[i])) {
-        if (!path_[i].key || *path_[i].key != *key) return false;
-      } else if (path_[i].key || (std::get<std::int64_t>(key_path[i]) >= 0 &&
-                                  std::get<std::int64_t>(key_path[i]) != path_[i].index)) {
-        return false;  // a negative index counts from the end: any element may be it
-      }
-    }
-    return true;
   }
 
   static bool is_excluded(const Input& in, const std::vector<PathElement>& path,
@@ -347,7 +329,8 @@ class Run {
   unsigned steps_ = 0;
   std::vector<Step> path_;
   std::string scratch_, fingerprint_;
-  std::vector<std::uint8_t> candidate_, changed_;
+  std::vector<std::uint8_t> candidate_;
+  std::vector<std::string> joined_;  // per chain of the current scan
   std::vector<int> hits_;
 };
 

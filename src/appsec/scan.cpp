@@ -3,6 +3,7 @@
 // changes. For benign traffic most chains change nothing (no NUL, no %-escape, no "../"), so a request
 // costs about one set match per string instead of one per chain and key path.
 #include <algorithm>
+#include <optional>
 
 #include "appsec/engine.h"
 
@@ -44,24 +45,46 @@ struct PrefilterForm {
   std::string pattern;
   std::vector<detail::Transformer> chain;
 };
-PrefilterForm prefilter_form(const Condition& c, const Input& in) {
-  PrefilterForm f{c.regex->pattern(), in.transformers};
+// The pattern for a joined scan (engine.h): multi-line, with the absolute anchors \A and \z made line
+// anchors. A pattern that turns flags off ("(?-m)") could defeat that: it is not joined (nullopt).
+std::optional<std::string> joined_pattern(std::string_view p) {
+  if (p.find("(?-") != std::string_view::npos) return std::nullopt;
+  std::string out = "(?m)";
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    if (p[i] != '\\' || i + 1 == p.size()) {
+      out += p[i];
+    } else if (p[i + 1] == 'A' || p[i + 1] == 'z') {
+      out += p[i + 1] == 'A' ? '^' : '$';
+      ++i;
+    } else {
+      out.append(p.substr(i, 2));  // an escape pair, \\ included, copied whole
+      ++i;
+    }
+  }
+  return out;
+}
+
+std::optional<PrefilterForm> prefilter_form(const Condition& c, const Input& in) {
+  PrefilterForm f{{}, in.transformers};
   bool insensitive = !c.regex->options().case_sensitive();
   if (std::all_of(f.chain.begin(), f.chain.end(), case_blind) &&
       std::find(f.chain.begin(), f.chain.end(), detail::Transformer::lowercase) != f.chain.end()) {
     std::erase(f.chain, detail::Transformer::lowercase);
     insensitive = true;
   }
-  if (insensitive) f.pattern = "(?i)" + f.pattern;  // a set has one Options for all its patterns
+  auto joined = joined_pattern(c.regex->pattern());
+  if (!joined) return std::nullopt;
+  f.pattern = (insensitive ? "(?i)" : "") + *joined;  // a set has one Options for all its patterns
   return f;
 }
 
-AddressScan& scan_for(Waf::Impl& waf, Address address, bool keys_only) {
+AddressScan& scan_for(Waf::Impl& waf, const Input& in) {
   for (auto& s : waf.scans)
-    if (s.address == address && s.keys_only == keys_only) return s;
+    if (s.address == in.address && s.key_path == in.key_path && s.keys_only == in.keys_only) return s;
   AddressScan& s = waf.scans.emplace_back();
-  s.address = address;
-  s.keys_only = keys_only;
+  s.address = in.address;
+  s.key_path = in.key_path;
+  s.keys_only = in.keys_only;
   s.merged = std::make_unique<RE2::Set>(set_options(), RE2::UNANCHORED);
   s.chains.emplace_back();  // chain 0: no transformer
   return s;
@@ -72,22 +95,23 @@ std::uint16_t chain_for(AddressScan& s, const std::vector<detail::Transformer>& 
     if (s.chains[i].transformers == chain) return static_cast<std::uint16_t>(i);
   ChainScan& c = s.chains.emplace_back();
   c.transformers = chain;
+  for (auto t : chain) c.triggers |= detail::triggers(t);
   c.set = std::make_unique<RE2::Set>(set_options(), RE2::UNANCHORED);
   return static_cast<std::uint16_t>(s.chains.size() - 1);
 }
 
 // Adds one condition input; false when a set refused the pattern (then the condition runs one by one).
 bool add_to_scan(Waf::Impl& waf, const Condition& c, const Input& in, std::uint32_t flat) {
-  AddressScan& s = scan_for(waf, in.address, in.keys_only);
-  const PrefilterForm form = prefilter_form(c, in);
-  const std::string& pattern = form.pattern;
-  const std::uint16_t chain = chain_for(s, form.chain);
-  if (s.merged->Add(pattern, nullptr) < 0) return false;
-  s.slots.push_back(ScanSlot{flat, chain, &in.key_path});
+  const auto form = prefilter_form(c, in);
+  if (!form) return false;
+  AddressScan& s = scan_for(waf, in);
+  const std::uint16_t chain = chain_for(s, form->chain);
+  if (s.merged->Add(form->pattern, nullptr) < 0) return false;
+  s.slots.push_back(ScanSlot{flat});
   if (chain != 0) {
     ChainScan& cs = s.chains[chain];
-    if (cs.set->Add(pattern, nullptr) < 0) return false;
-    cs.slots.push_back(static_cast<std::uint32_t>(s.slots.size() - 1));
+    if (cs.set->Add(form->pattern, nullptr) < 0) return false;
+    cs.slots.push_back(flat);
   }
   return true;
 }

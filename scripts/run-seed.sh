@@ -148,7 +148,8 @@ wait_http ranking-java-svc "http://127.0.0.1:$RANKING_PORT/"
 # The one routing table is deploy/krakend.json; only the hosts are rewritten, by the gateway, at load time.
 export GATEWAY_HOST_OVERRIDES="auth-python-svc:8000=127.0.0.1:$AUTH_PORT,chat-node-svc:8080=127.0.0.1:$CHAT_PORT,ranking-java-svc:8081=127.0.0.1:$RANKING_PORT"
 say "starting api-gateway on :$GATEWAY_PORT (GATEWAY_HOST_OVERRIDES=$GATEWAY_HOST_OVERRIDES)"
-start api-gateway "$GATEWAY_BIN" run -c "$CONFIG" -p "$GATEWAY_PORT"
+# As in the manifests: the WAF on (DD_APPSEC_ENABLED=true, built-in ruleset; DD_APPSEC_RULES=file for another).
+start api-gateway env DD_APPSEC_ENABLED="${DD_APPSEC_ENABLED:-true}" "$GATEWAY_BIN" run -c "$CONFIG" -p "$GATEWAY_PORT"
 wait_http api-gateway "http://127.0.0.1:$GATEWAY_PORT/__health"
 unset GATEWAY_HOST_OVERRIDES
 
@@ -173,6 +174,7 @@ cat <<EOF
     curl -s "$G/api/chat/general?limit=10"
     curl -s -X POST $G/api/ranking/global -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' -d '{"score":4200}'
     curl -s "$G/rankings/global?limit=5"
+    curl -s "$G/api/chat/general?limit=1%27%20OR%20%271%27%3D%271"   # AppSec: an SQL injection, logged as an event
     curl -s http://127.0.0.1:$METRICS_PORT/metrics | head
 
   Ctrl-C stops everything.

@@ -167,7 +167,9 @@ class SeedSystemTest(unittest.TestCase):
         seed_ports = {"auth-python-svc": 8000, "chat-node-svc": 8080, "ranking-java-svc": 8081}
         overrides = ",".join(f"{n}:{seed_ports[n]}=127.0.0.1:{cls.ports[n]}" for n in seed_ports)
         cls.gw_port = free_port()
-        gw_env = dict(os.environ, GATEWAY_HOST_OVERRIDES=overrides)
+        # As the seed's manifests run it: the WAF on (DD_APPSEC_ENABLED), built-in ruleset. The seed's own
+        # traffic (JWTs, JSON bodies) must pass untouched; test_07 checks an attack is seen.
+        gw_env = dict(os.environ, GATEWAY_HOST_OVERRIDES=overrides, DD_APPSEC_ENABLED="true")
         cls.procs["api-gateway"] = Proc("api-gateway", [GATEWAY_BIN, "run", "-c", cfg_path, "-p", str(cls.gw_port)],
                                         gw_env, cls.tmp)
         deadline = time.monotonic() + START_TIMEOUT
@@ -368,6 +370,21 @@ class SeedSystemTest(unittest.TestCase):
                 st, h, body = self.gw(method, path)
                 self.assertEqual(st, want, body)
                 self.assertIsNone(h.get("X-Service"))
+
+    def test_07_appsec_sees_attacks_and_lets_seed_traffic_through(self):
+        with open(self.procs["api-gateway"].log, errors="replace") as f:
+            self.assertNotIn("appsec: ", f.read(), "the seed's ordinary traffic raised an AppSec event")
+        st, h, body = self.gw("GET", "/api/chat/e2e-room?limit=1%27%20OR%20%271%27%3D%271")
+        self.assertIn(st, (200, 400), body)  # the built-in ruleset monitors; the backend answers
+        deadline = time.monotonic() + 10
+        while True:
+            with open(self.procs["api-gateway"].log, errors="replace") as f:
+                events = [json.loads(line) for line in f if '"appsec: attack detected"' in line]
+            if events or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertTrue(events, tail(self.procs["api-gateway"].log))
+        self.assertIn("gw-sqli", events[0].get("appsec.rules", ""))
 
     def test_90_one_service_down(self):
         self.procs["ranking-java-svc"].stop()

@@ -251,6 +251,7 @@ Condition compile_condition(const json::Value& c, const std::vector<detail::Tran
       input.transformers = parse_transformers(*t, input.keys_only);
     else
       input.transformers = rule_transformers;
+    for (auto t : input.transformers) input.triggers |= detail::triggers(t);
     if (input.address != Address::response_status) out.response_phase = false;
     out.inputs.push_back(std::move(input));
   }

@@ -43,6 +43,7 @@ struct Input {
   std::string address_text;  // as written, for events (absent addresses never match)
   std::vector<PathElement> key_path;
   std::vector<detail::Transformer> transformers;
+  detail::TextTraits triggers = 0;  // what in a string makes one of the transformers act
   bool keys_only = false;
 };
 

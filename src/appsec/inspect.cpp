@@ -82,8 +82,9 @@ class Run {
       if (!s.merged || out_of_time()) continue;
       const json::Value* v = descend(addresses_.get(s.address), s.key_path);
       if (!v) continue;
-      joined_.assign(s.chains.size(), std::string());
-      Input raw;  // walk the strings as they are; the chains' versions are made below
+      joined_.resize(std::max(joined_.size(), s.chains.size()));
+      for (auto& j : joined_) j.clear();  // keeps their storage for the next scan
+      Input raw;                          // walk the strings as they are; the chains' versions are made below
       raw.keys_only = s.keys_only;
       path_.clear();
       walk(*v, raw, 0, [&](const json::Value& scalar, std::string_view text) {
@@ -246,7 +247,8 @@ class Run {
     else
       return false;
     text = text.substr(0, kMaxString);
-    if (in.transformers.empty() || !scalar.is_string()) return f(scalar, text);
+    if (in.transformers.empty() || !scalar.is_string() || !(detail::traits_of(text) & in.triggers))
+      return f(scalar, text);  // no transformer would change it
     scratch_.assign(text);
     for (auto t : in.transformers) detail::transform(t, scratch_);
     return f(scalar, std::string_view(scratch_));

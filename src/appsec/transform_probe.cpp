@@ -1,5 +1,7 @@
 // detail::may_change: what a transformer needs to see in a string to change it, found in one pass.
 // Conservative: a transformer not described here (base64, ...) always runs.
+#include <array>
+
 #include "appsec/detail.h"
 
 namespace gw::appsec::detail {
@@ -22,6 +24,45 @@ enum : TextTraits {
   kAlways = 1u << 31,           // every string has it
 };
 
+// Per byte: the traits it has alone, and whether it takes part in a pair ("//", "/.", " (", ...).
+struct ByteTable {
+  std::array<TextTraits, 256> alone{};
+  std::array<bool, 256> paired{};
+  constexpr ByteTable() {
+    for (int c = 0x80; c < 0x100; ++c) alone[c] = kHighByte;
+    for (int c = 'A'; c <= 'Z'; ++c) alone[c] = kUpper;
+    alone[0] = kNul;
+    alone['%'] = alone['+'] = kPercentOrPlus;
+    alone['&'] = kAmpersand;
+    alone['\\'] = kBackslash | kShellQuote;
+    alone['#'] = kHash;
+    alone['\t'] = alone['\n'] = alone['\v'] = alone['\f'] = alone['\r'] = kOddSpace;
+    alone['"'] = alone['\''] = alone['^'] = alone[','] = alone[';'] = kShellQuote;
+    for (unsigned char c : {' ', '/', '.', '(', '*', '-'}) paired[c] = true;
+  }
+};
+constexpr ByteTable kBytes;
+
+TextTraits pair_traits(char prev, char c) {
+  switch (c) {
+    case ' ':
+      return prev == ' ' ? kOddSpace : 0;
+    case '/':
+      return (prev == '/' ? kDotSegment | kComment : 0) | (prev == ' ' ? kSpaceBeforeCall : 0) |
+             (prev == '.' ? kDotSegment : 0);
+    case '.':
+      return prev == '/' ? kDotSegment : 0;
+    case '(':
+      return prev == ' ' ? kSpaceBeforeCall : 0;
+    case '*':
+      return prev == '/' ? kComment : 0;
+    case '-':
+      return prev == '-' ? kComment : 0;
+    default:
+      return 0;
+  }
+}
+
 }  // namespace
 
 TextTraits traits_of(std::string_view s) {
@@ -29,66 +70,8 @@ TextTraits traits_of(std::string_view s) {
   char prev = 0;
   for (const char c : s) {
     const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x80) {
-      t |= kHighByte;
-    } else if (c >= 'A' && c <= 'Z') {
-      t |= kUpper;
-    } else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) {  // punctuation, spaces, controls
-      switch (c) {
-        case '\0':
-          t |= kNul;
-          break;
-        case '%':
-        case '+':
-          t |= kPercentOrPlus;
-          break;
-        case '&':
-          t |= kAmpersand;
-          break;
-        case '\\':
-          t |= kBackslash | kShellQuote;
-          break;
-        case '#':
-          t |= kHash;
-          break;
-        case '\t':
-        case '\n':
-        case '\v':
-        case '\f':
-        case '\r':
-          t |= kOddSpace;
-          break;
-        case ' ':
-          if (prev == ' ') t |= kOddSpace;
-          break;
-        case '"':
-        case '\'':
-        case '^':
-        case ',':
-        case ';':
-          t |= kShellQuote;
-          break;
-        case '/':
-          if (prev == '/') t |= kDotSegment | kComment;
-          if (prev == ' ') t |= kSpaceBeforeCall;
-          if (prev == '.') t |= kDotSegment;
-          break;
-        case '.':
-          if (prev == '/') t |= kDotSegment;
-          break;
-        case '(':
-          if (prev == ' ') t |= kSpaceBeforeCall;
-          break;
-        case '*':
-          if (prev == '/') t |= kComment;
-          break;
-        case '-':
-          if (prev == '-') t |= kComment;
-          break;
-        default:
-          break;
-      }
-    }
+    t |= kBytes.alone[u];
+    if (kBytes.paired[u]) t |= pair_traits(prev, c);
     prev = c;
   }
   if (s == "." || s == "..") t |= kDotSegment;

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates curl procps iproute2
-  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev liburing-dev zlib1g-dev libssl-dev
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev liburing-dev zlib1g-dev libssl-dev libre2-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev libgoogle-perftools-dev
   clang clang-format libclang-rt-14-dev
   python3 python3-yaml nodejs openjdk-17-jdk-headless

@@ -3,6 +3,7 @@
 // (hostile clients). The first byte picks the mode; the rest is the input.
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,7 +25,7 @@ Settings settings() {
 }
 
 // Every operator, transformer family and address, so request fuzzing reaches all of them.
-constexpr std::string_view kRules = R"({"version":"2.2","metadata":{"rules_version":"1"},
+constexpr std::string_view kRules = R"RULES({"version":"2.2","metadata":{"rules_version":"1"},
  "actions":[{"id":"r","type":"redirect_request","parameters":{"location":"/x","status_code":307}}],
  "rules_data":[{"id":"ips","type":"ip_with_expiration","data":[{"value":"10.0.0.0/8","expiration":0}]},
                {"id":"vals","type":"data_with_expiration","data":[{"value":"bad","expiration":0}]}],
@@ -49,7 +50,7 @@ constexpr std::string_view kRules = R"({"version":"2.2","metadata":{"rules_versi
   {"id":"h","name":"h","tags":{"type":"t","category":"c"},"conditions":[
    {"operator":"match_regex","parameters":{"inputs":[{"address":"server.response.status"}],"regex":"^4"}},
    {"operator":"!match_regex","parameters":{"inputs":[{"address":"server.request.method"}],"regex":"^GET$"}}]}],
- "exclusions":[{"id":"x","inputs":[{"address":"server.request.query","key_path":["safe"]}]}]})";
+ "exclusions":[{"id":"x","inputs":[{"address":"server.request.query","key_path":["safe"]}]}]})RULES";
 
 // Splits the input into the parts of a request at '\n': target, then header lines, then the body.
 RequestView request_from(std::string_view data, std::vector<std::string>& keep) {
@@ -81,12 +82,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
   if (size == 0) return 0;
   static const auto builtin = Waf::compile(gw::appsec::builtin_rules(), "built-in", settings());
   static const auto covering = Waf::compile(kRules, "fuzz", settings());
+  if (covering->info().failed != 0) std::abort();  // every rule above must load, or the fuzzer misses it
   const std::string_view data(reinterpret_cast<const char*>(bytes) + 1, size - 1);
   std::vector<std::string> keep;
   if (bytes[0] % 2 == 0) {  // a rules file
     try {
       auto waf = Waf::compile(data, "fuzz.json", settings());
-      RequestView r = request_from("/a?q=1'or'1'='1\nContent-Type: application/json\n\n{\"a\":[1,\"x\"]}", keep);
+      RequestView r =
+          request_from("/a?q=1'or'1'='1\nContent-Type: application/json\n\n{\"a\":[1,\"x\"]}", keep);
       auto found = waf->inspect_request(r);
       waf->inspect_response(found, 404);
       (void)found.event_json();

@@ -125,9 +125,9 @@ class Metrics {
   // the scraping thread. Register before serving; not thread-safe against scrape().
   struct ExtraFamily {
     std::string name, help, type;  // type: "counter" | "gauge"
-    std::function<double()> value;
+    std::function<double()> value = nullptr;
     // Labelled series instead of one value: {"type=\"sql_injection\"", 3}, ... (label text as written).
-    std::function<std::vector<std::pair<std::string, double>>()> series;
+    std::function<std::vector<std::pair<std::string, double>>()> series = nullptr;
   };
   void add_extra(ExtraFamily family);
 

@@ -91,6 +91,7 @@ class Run {
         if (scalar.is_string()) join(s, text);
         return false;
       });
+      if (joined_[0].empty()) continue;  // no string here (an empty object, numbers only)
       if (!match_set(*s.merged, joined_[0]))
         for (const auto& slot : s.slots) candidate_[slot.condition] = 1;  // undecided: all of them
       for (int hit : hits_) candidate_[s.slots[static_cast<std::size_t>(hit)].condition] = 1;

@@ -103,6 +103,56 @@ json::Value parse_cookies(const std::vector<Field>& headers) {
   return out;
 }
 
+// A media type parameter's value (`boundary=...`, quoted or not), or "".
+std::string_view media_parameter(std::string_view content_type, std::string_view name) {
+  for (std::size_t semi = content_type.find(';'); semi != std::string_view::npos;
+       semi = content_type.find(';', semi + 1)) {
+    std::string_view p = content_type.substr(semi + 1);
+    while (!p.empty() && p.front() == ' ') p.remove_prefix(1);
+    if (p.size() <= name.size() || p[name.size()] != '=' || lower(p.substr(0, name.size())) != name) continue;
+    p = p.substr(name.size() + 1);
+    if (!p.empty() && p.front() == '"') {
+      p.remove_prefix(1);
+      return p.substr(0, p.find('"'));
+    }
+    return p.substr(0, p.find_first_of("; "));
+  }
+  return {};
+}
+
+// multipart/form-data (RFC 7578): part name -> its content, like a form (repeated names become arrays).
+// Part headers other than Content-Disposition's name are not kept. nullopt when it is not well formed.
+std::optional<json::Value> parse_multipart(std::string_view body, std::string_view boundary) {
+  if (boundary.empty() || boundary.size() > 200) return std::nullopt;
+  const std::string delimiter = "--" + std::string(boundary);
+  std::size_t at = body.find(delimiter);
+  if (at == std::string_view::npos) return std::nullopt;
+  json::Value out = json::Value::object();
+  std::size_t parts = 0;
+  while (parts++ < kMaxFields) {
+    at += delimiter.size();
+    if (body.substr(at, 2) == "--") break;  // the closing delimiter
+    const std::size_t head_end = body.find("\r\n\r\n", at);
+    if (head_end == std::string_view::npos) break;
+    const std::string_view head = body.substr(at, head_end - at);
+    const std::size_t next = body.find("\r\n" + delimiter, head_end + 4);
+    const std::string_view content = body.substr(
+        head_end + 4, next == std::string_view::npos ? std::string_view::npos : next - head_end - 4);
+    std::string name;
+    for (std::size_t line = 0; line < head.size();) {
+      const std::size_t end = std::min(head.find("\r\n", line), head.size());
+      const std::string_view field = head.substr(line, end - line);
+      if (lower(field.substr(0, 20)) == "content-disposition:")
+        name = std::string(media_parameter(field, "name"));
+      line = end + 2;
+    }
+    add_multi(out.as_object(), std::move(name), std::string(content));
+    if (next == std::string_view::npos) break;  // cut short: what came is kept
+    at = next + 2;
+  }
+  return out;
+}
+
 }  // namespace
 
 json::Value parse_query(std::string_view target) {
@@ -114,6 +164,8 @@ std::optional<json::Value> parse_body(std::string_view body, std::string_view co
   if (body.empty()) return std::nullopt;
   const std::string_view head = body.substr(0, kMaxBodyBytes);
   if (media_type_is(content_type, "application/x-www-form-urlencoded")) return parse_form(head);
+  if (media_type_is(content_type, "multipart/form-data"))
+    if (auto parts = parse_multipart(head, media_parameter(content_type, "boundary"))) return parts;
   const std::string_view type = content_type.substr(0, content_type.find(';'));
   const bool json_type = media_type_is(content_type, "application/json") ||
                          (type.size() >= 5 && lower(type.substr(type.size() - 5)) == "+json");

@@ -53,7 +53,7 @@ bool parsable_body(const server::Request& req) {
   std::string_view type = it->value();
   type = type.substr(0, type.find(';'));
   auto has = [&](std::string_view s) { return boost::beast::iequals(type.substr(0, s.size()), s); };
-  return has("application/json") || has("application/x-www-form-urlencoded") ||
+  return has("application/json") || has("application/x-www-form-urlencoded") || has("multipart/form-data") ||
          (type.size() > 5 && boost::beast::iequals(type.substr(type.size() - 5), "+json"));
 }
 

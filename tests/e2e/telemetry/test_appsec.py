@@ -243,6 +243,14 @@ class AppSec(unittest.TestCase):
         self.assertEqual(st, 200)
         self.assertEqual(json.loads(json.loads(body)["body"]), json.loads(doc))
         self.assertEqual(self.triggers(self.root(tid)[0])[0]["rule"]["id"], "t-body")
+        multipart = ("--b0undary\r\nContent-Disposition: form-data; name=\"upload\"; filename=\"n.txt\"\r\n\r\n"
+                     "notes: nested-attack\r\n--b0undary--\r\n")
+        st, _, body, tid = self.traced("/noop", method="POST", body=multipart,
+                                       headers={"Content-Type": "multipart/form-data; boundary=b0undary"})
+        self.assertEqual(st, 200)
+        self.assertEqual(json.loads(body)["body"], multipart)  # still relayed whole
+        param = self.triggers(self.root(tid)[0])[0]["rule_matches"][0]["parameters"][0]
+        self.assertEqual(param["key_path"], ["upload"])
         form = "x=1&y=nested-attack"
         st, _, body, tid = self.traced("/post", method="POST", body=form,
                                        headers={"Content-Type": "application/x-www-form-urlencoded"})

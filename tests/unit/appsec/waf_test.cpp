@@ -204,6 +204,28 @@ TEST(Waf, BodyFormsAndCookiesAndPathParams) {
   EXPECT_EQ(rule_ids(waf->inspect_request(bad)), std::vector<std::string>{"b"});
 }
 
+TEST(Waf, MultipartFormPartsAreInspectedByName) {
+  auto waf = compile(ruleset(rule("b", regex_on("server.request.body", "attack"))));
+  RequestView r = get("/");
+  r.headers = {{"Content-Type", "multipart/form-data; boundary=\"XyZ\""}};
+  const std::string body =
+      "preamble\r\n--XyZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nhello\r\n"
+      "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\nContent-Type: "
+      "text/plain\r\n\r\n"
+      "line one\r\nan attack here\r\n--XyZ--\r\n";
+  r.body = body;
+  auto in = waf->inspect_request(r);
+  ASSERT_EQ(rule_ids(in), std::vector<std::string>{"b"});
+  auto p = first_trigger(in).find("rule_matches")->as_array()[0].find("parameters")->as_array()[0];
+  EXPECT_EQ(json::encode(*p.find("key_path")), R"(["file"])");
+  EXPECT_EQ(p.find("value")->as_string(), "line one\r\nan attack here");
+  const std::string cut = "--XyZ\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\nattack without an end";
+  r.body = cut;  // cut short: what came is still inspected
+  EXPECT_EQ(rule_ids(waf->inspect_request(r)), std::vector<std::string>{"b"});
+  r.headers = {{"Content-Type", "multipart/form-data"}};  // no boundary: inspected as text
+  EXPECT_EQ(rule_ids(waf->inspect_request(r)), std::vector<std::string>{"b"});
+}
+
 TEST(Waf, KeysOnlyTransformerWalksKeys) {
   auto waf = compile(ruleset(
       rule("k", regex_on("server.request.body", "^\\\\$where$"), R"(,"transformers":["keys_only"])")));

@@ -226,6 +226,18 @@ TEST(Waf, MultipartFormPartsAreInspectedByName) {
   EXPECT_EQ(rule_ids(waf->inspect_request(r)), std::vector<std::string>{"b"});
 }
 
+// A regex the multi-pattern scans cannot take ("(?-" could undo their multi-line flag) is evaluated on
+// its own, wherever it sits: a bug once read its "not prefiltered" flag from the wrong condition when
+// non-regex conditions came first.
+TEST(Waf, RegexesOutsideTheScansAreStillEvaluated) {
+  const std::string exact =
+      R"({"operator":"exact_match","parameters":{"inputs":[{"address":"server.request.method"}],"list":["TRACE"]}})";
+  auto waf =
+      compile(ruleset(rule("e", exact) + "," + rule("r", regex_on("server.request.query", "(?-m:evil)"))));
+  EXPECT_EQ(rule_ids(waf->inspect_request(get("/?q=evil"))), std::vector<std::string>{"r"});
+  EXPECT_TRUE(waf->inspect_request(get("/?q=good")).triggers.empty());
+}
+
 TEST(Waf, KeysOnlyTransformerWalksKeys) {
   auto waf = compile(ruleset(
       rule("k", regex_on("server.request.body", "^\\\\$where$"), R"(,"transformers":["keys_only"])")));

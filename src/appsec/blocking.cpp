@@ -6,9 +6,12 @@
 #include <string_view>
 
 #include "appsec/appsec.h"
+#include "appsec/text_util.h"
 
 namespace gw::appsec {
 namespace {
+
+namespace text = detail::text;
 
 using namespace std::string_view_literals;
 
@@ -40,27 +43,10 @@ constexpr std::string_view kDefaultHtml =
 constexpr std::string_view kJsonType = "application/json";
 constexpr std::string_view kHtmlType = "text/html;charset=utf-8";
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool ieq(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 // A qvalue in thousandths ("0.5" -> 500), integer so that ties are exact. nullopt when malformed or
 // outside [0, 1]: the caller then ignores the parameter (q = 1), as nginx-datadog does.
 std::optional<int> parse_qvalue(std::string_view s) {
-  s = trim(s);
+  s = text::trim_ows(s);
   int whole = 0, frac = 0, scale = 1000;
   std::size_t i = 0;
   bool digits = false;
@@ -100,12 +86,12 @@ bool prefer_html(std::string_view accept) {
     const std::size_t comma = accept.find(',');
     std::string_view entry = accept.substr(0, comma);
     const std::size_t semi = entry.find(';');
-    const std::string_view range = trim(entry.substr(0, semi));
+    const std::string_view range = text::trim_ows(entry.substr(0, semi));
     int q = 1000;
     for (std::string_view params = semi == std::string_view::npos ? ""sv : entry.substr(semi + 1);
          !params.empty();) {
       const std::size_t next = params.find(';');
-      const std::string_view param = trim(params.substr(0, next));
+      const std::string_view param = text::trim_ows(params.substr(0, next));
       if (param.size() >= 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
         q = parse_qvalue(param.substr(2)).value_or(1000);
       }
@@ -113,16 +99,17 @@ bool prefer_html(std::string_view accept) {
     }
     const std::size_t slash = range.find('/');
     if (slash != std::string_view::npos) {
-      const std::string_view type = trim(range.substr(0, slash)), sub = trim(range.substr(slash + 1));
+      const std::string_view type = text::trim_ows(range.substr(0, slash)),
+                             sub = text::trim_ows(range.substr(slash + 1));
       if (type == "*" && sub == "*") {
         html.offer(1, q, pos);
         json.offer(1, q, pos);
-      } else if (ieq(type, "text")) {
+      } else if (text::iequals(type, "text")) {
         if (sub == "*") html.offer(2, q, pos);
-        if (ieq(sub, "html")) html.offer(3, q, pos);
-      } else if (ieq(type, "application")) {
+        if (text::iequals(sub, "html")) html.offer(3, q, pos);
+      } else if (text::iequals(type, "application")) {
         if (sub == "*") json.offer(2, q, pos);
-        if (ieq(sub, "json")) json.offer(3, q, pos);
+        if (text::iequals(sub, "json")) json.offer(3, q, pos);
       }
     }
     if (comma == std::string_view::npos) break;

@@ -9,9 +9,12 @@
 #include <string_view>
 
 #include "appsec/appsec.h"
+#include "appsec/text_util.h"
 
 namespace gw::appsec {
 namespace {
+
+namespace text = detail::text;
 
 using namespace std::string_view_literals;
 
@@ -46,23 +49,6 @@ struct Ip {
   }
 };
 
-bool ieq(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 bool all_digits(std::string_view s, std::size_t max_len) {
   if (s.empty() || s.size() > max_len) return false;
   for (char c : s) {
@@ -96,9 +82,9 @@ std::optional<Ip> parse_literal(std::string_view text, bool v6_only) {
 
 // One list entry: `1.2.3.4`, `1.2.3.4:80`, `::1`, `[::1]`, `[::1]:80`, optionally double-quoted.
 std::optional<Ip> parse_entry(std::string_view entry) {
-  entry = trim(entry);
+  entry = text::trim_ows(entry);
   if (entry.size() >= 2 && entry.front() == '"' && entry.back() == '"') {
-    entry = trim(entry.substr(1, entry.size() - 2));
+    entry = text::trim_ows(entry.substr(1, entry.size() - 2));
   }
   if (entry.empty()) return std::nullopt;
   if (entry.front() == '[') {
@@ -152,10 +138,10 @@ struct Picker {
       if (c == '"') quoted = !quoted;
       if (quoted && i < value.size()) continue;
       if (c != ',' && c != ';') continue;
-      const std::string_view pair = trim(value.substr(start, i - start));
+      const std::string_view pair = text::trim_ows(value.substr(start, i - start));
       start = i + 1;
       const std::size_t eq = pair.find('=');
-      if (eq != std::string_view::npos && ieq(trim(pair.substr(0, eq)), "for") &&
+      if (eq != std::string_view::npos && text::iequals(text::trim_ows(pair.substr(0, eq)), "for") &&
           offer(pair.substr(eq + 1))) {
         return true;
       }
@@ -166,7 +152,7 @@ struct Picker {
   // A header whose syntax is not fixed by its name (the override): Forwarded when it has `for=`.
   bool offer_any(std::string_view value) {
     for (std::size_t i = 0; i + 4 <= value.size(); ++i) {
-      if (ieq(value.substr(i, 4), "for=")) return offer_forwarded(value);
+      if (text::iequals(value.substr(i, 4), "for=")) return offer_forwarded(value);
     }
     return offer_list(value);
   }
@@ -180,7 +166,7 @@ std::string resolve_client_ip(const std::vector<Field>& headers, std::string_vie
   bool found = false;
   if (!header_override.empty()) {
     for (const Field& h : headers) {
-      if (ieq(h.name, header_override) && picker.offer_any(h.value)) {
+      if (text::iequals(h.name, header_override) && picker.offer_any(h.value)) {
         found = true;
         break;
       }
@@ -189,7 +175,7 @@ std::string resolve_client_ip(const std::vector<Field>& headers, std::string_vie
     for (std::string_view name : kIpHeaders) {
       const bool forwarded = name == "forwarded" || name == "x-forwarded";
       for (const Field& h : headers) {
-        if (!ieq(h.name, name)) continue;
+        if (!text::iequals(h.name, name)) continue;
         found = forwarded ? picker.offer_forwarded(h.value) : picker.offer_list(h.value);
         if (found) break;
       }

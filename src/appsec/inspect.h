@@ -18,6 +18,19 @@ struct Addresses {
   }
 };
 
+// What a condition matched: the input, where in it, the value tested and the part that matched.
+struct Hit {
+  const Input* input = nullptr;
+  std::vector<PathElement> key_path;
+  std::string value;
+  std::string highlight;
+  bool has_highlight = false;
+};
+
+// events.cpp: one rule_matches entry (obfuscated) appended to `out`; a triggered rule's event.
+void append_match(std::string& out, const Waf::Impl& waf, const Condition& c, const Hit& hit);
+void report(Inspection& result, const Rule& rule, const std::string& matches);
+
 // addresses.cpp
 void collect_addresses(const RequestView& request, const Waf::Impl& waf, Addresses& out);
 json::Value parse_query(std::string_view target);

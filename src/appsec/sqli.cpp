@@ -38,14 +38,6 @@ bool in(std::string_view word, std::initializer_list<std::string_view> list) {
   return false;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t k = 0; k < a.size(); ++k) {
-    if (to_lower(a[k]) != to_lower(b[k])) return false;
-  }
-  return true;
-}
-
 bool is_word_char(char c) {
   return is_alnum(c) || c == '_' || c == '$' || c == '.' || static_cast<unsigned char>(c) >= 0x80;
 }

@@ -17,6 +17,21 @@ inline int hex_value(char c) { return is_digit(c) ? c - '0' : (c | 0x20) - 'a' +
 inline bool is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 inline char to_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
 
+// ASCII case-insensitive equality.
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t k = 0; k < a.size(); ++k)
+    if (to_lower(a[k]) != to_lower(b[k])) return false;
+  return true;
+}
+
+// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
+inline std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
 // Appends `cp` as UTF-8; surrogates and values past U+10FFFF become U+FFFD (never invalid output).
 inline void append_utf8(std::string& out, std::uint32_t cp) {
   if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) cp = 0xFFFD;

@@ -2,6 +2,7 @@
 #include "app/app.h"
 
 #include <malloc.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -101,6 +102,21 @@ std::shared_ptr<const config::Service> load(const Args& a) {
   return service;
 }
 
+// AppSec settings the environment holds that will have no effect: said at start-up, never dropped silently.
+std::vector<std::string> unheeded_appsec_settings() {
+  std::vector<std::string> names;
+  for (char** e = environ; *e; ++e) {
+    const std::string_view entry(*e);
+    names.emplace_back(entry.substr(0, entry.find('=')));
+  }
+  bool on = false;
+  try {
+    on = appsec::Settings::from_env(telemetry::real_env).enabled;
+  } catch (const appsec::LoadError&) {  // reported where the WAF is loaded
+  }
+  return appsec::unheeded_settings(names, on);
+}
+
 // DD_APPSEC_ENABLED: the WAF and its ruleset, or null. Throws appsec::LoadError.
 std::shared_ptr<const appsec::Waf> load_waf() {
   const appsec::Settings settings = appsec::Settings::from_env(telemetry::real_env);
@@ -135,6 +151,7 @@ int check(const Args& a) {
     auto service = load(a);
     proxy::make_gateway(service, {});  // route conflicts and pipeline options fail here, as at start-up
     for (const auto& w : service->warnings) std::cerr << "WARNING " << w << "\n";
+    for (const auto& w : unheeded_appsec_settings()) std::cerr << "WARNING " << w << "\n";
     if (auto waf = load_waf())
       std::cerr << "AppSec rules: " << waf->info().loaded << " loaded, " << waf->info().failed << " failed "
                 << waf->info().errors_json() << "\n";
@@ -191,6 +208,7 @@ int run(const Args& a) {
   auto& log = *observability->logger;
   const unsigned main_lane = workers;
   if (waf) log_waf(log, main_lane, *waf);
+  for (const auto& w : unheeded_appsec_settings()) log.log(main_lane, telemetry::LogLevel::warning, w);
   for (const auto& w : service->warnings) {
     // A refusal GATEWAY_ALLOW_UNIMPLEMENTED let through: logged as an error and printed on stderr too.
     const bool not_enforced = w.rfind("NOT ENFORCED: ", 0) == 0;

@@ -38,6 +38,11 @@ struct Settings {
   static Settings from_env(const EnvFn& env);
 };
 
+// What the environment asks of AppSec that this gateway will not do, one warning each: DD_APPSEC_* /
+// DD_API_SECURITY_* variables it does not implement, and AppSec settings given while AppSec is off.
+// `names`: the environment's variable names.
+std::vector<std::string> unheeded_settings(const std::vector<std::string>& names, bool enabled);
+
 // ---- request view ------------------------------------------------------------------------------------
 
 struct Field {

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -114,6 +115,29 @@ Settings Settings::from_env(const EnvFn& env) {
 
   s.client_ip_header = lower(trim(get("DD_TRACE_CLIENT_IP_HEADER")));
   return s;
+}
+
+std::vector<std::string> unheeded_settings(const std::vector<std::string>& names, bool enabled) {
+  static constexpr std::string_view kImplemented[] = {"DD_APPSEC_ENABLED",
+                                                      "DD_APPSEC_RULES",
+                                                      "DD_APPSEC_WAF_TIMEOUT",
+                                                      "DD_APPSEC_HTTP_BLOCKED_TEMPLATE_JSON",
+                                                      "DD_APPSEC_HTTP_BLOCKED_TEMPLATE_HTML",
+                                                      "DD_APPSEC_OBFUSCATION_PARAMETER_KEY_REGEXP",
+                                                      "DD_APPSEC_OBFUSCATION_PARAMETER_VALUE_REGEXP",
+                                                      "DD_APPSEC_TRACE_RATE_LIMIT"};
+  std::vector<std::string> out;
+  for (const auto& name : names) {
+    const bool appsec = name.starts_with("DD_APPSEC_") || name.starts_with("DD_API_SECURITY_");
+    if (!appsec || name == "DD_APPSEC_ENABLED") continue;
+    const bool known =
+        std::find(std::begin(kImplemented), std::end(kImplemented), name) != std::end(kImplemented);
+    if (!known)
+      out.push_back(name + " is not implemented by this gateway's WAF and has no effect");
+    else if (!enabled)
+      out.push_back(name + " is set but DD_APPSEC_ENABLED is not true: the WAF is off");
+  }
+  return out;
 }
 
 }  // namespace gw::appsec

@@ -227,3 +227,28 @@ TEST(Obfuscation, DefaultValueRegex) {
 
 }  // namespace
 }  // namespace gw::appsec
+
+namespace gw::appsec {
+namespace {
+
+TEST(UnheededSettings, UnknownAppSecVariablesAndSettingsWhileOffAreNamed) {
+  const std::vector<std::string> names = {"PATH",
+                                          "DD_APPSEC_ENABLED",
+                                          "DD_APPSEC_RULES",
+                                          "DD_APPSEC_SCA_ENABLED",
+                                          "DD_API_SECURITY_ENABLED",
+                                          "DD_TRACE_ENABLED"};
+  EXPECT_EQ(unheeded_settings(names, true),
+            (std::vector<std::string>{
+                "DD_APPSEC_SCA_ENABLED is not implemented by this gateway's WAF and has no effect",
+                "DD_API_SECURITY_ENABLED is not implemented by this gateway's WAF and has no effect"}));
+  EXPECT_EQ(unheeded_settings(names, false),
+            (std::vector<std::string>{
+                "DD_APPSEC_RULES is set but DD_APPSEC_ENABLED is not true: the WAF is off",
+                "DD_APPSEC_SCA_ENABLED is not implemented by this gateway's WAF and has no effect",
+                "DD_API_SECURITY_ENABLED is not implemented by this gateway's WAF and has no effect"}));
+  EXPECT_TRUE(unheeded_settings({"PATH", "DD_APPSEC_ENABLED"}, false).empty());
+}
+
+}  // namespace
+}  // namespace gw::appsec

@@ -134,7 +134,9 @@ class AppSec final : public AppSecStage {
     root.set_meta("_dd.runtime_family", "cpp");
     root.set_meta("_dd.appsec.waf.version", appsec::kWafVersion);
     root.set_meta("_dd.appsec.event_rules.version", info.rules_version);
-    if (first_span_[lane % 64].exchange(false, std::memory_order_relaxed)) {  // once per worker
+    // Once per worker. Read before writing: the workers' flags share a cache line.
+    std::atomic<bool>& first = first_span_[lane % 64];
+    if (first.load(std::memory_order_relaxed) && first.exchange(false, std::memory_order_relaxed)) {
       root.set_metric("_dd.appsec.event_rules.loaded", info.loaded);
       root.set_metric("_dd.appsec.event_rules.error_count", info.failed);
       if (info.failed) root.set_meta("_dd.appsec.event_rules.errors", info.errors_json());

@@ -81,6 +81,7 @@ Settings Settings::from_env(const EnvFn& env) {
 
   const std::string enabled = lower(trim(get("DD_APPSEC_ENABLED")));
   s.enabled = enabled == "true" || enabled == "1";
+  if (!s.enabled) return s;  // nothing else matters (and a stale value cannot stop the gateway)
   s.rules_path = std::string(get("DD_APPSEC_RULES"));
 
   if (const std::string_view v = trim(get("DD_APPSEC_WAF_TIMEOUT")); !v.empty()) {

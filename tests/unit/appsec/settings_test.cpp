@@ -19,7 +19,9 @@ namespace {
 
 using Env = std::map<std::string, std::string>;
 
-Settings load(const Env& env) {
+// AppSec on unless `env` says otherwise: the other settings are only read then.
+Settings load(Env env) {
+  env.emplace("DD_APPSEC_ENABLED", "true");
   return Settings::from_env([&env](const char* name) -> const char* {
     const auto it = env.find(name);
     return it == env.end() ? nullptr : it->second.c_str();
@@ -55,8 +57,9 @@ class TempDir {
 };
 
 TEST(Settings, Defaults) {
-  const Settings s = load({});
-  EXPECT_FALSE(s.enabled);
+  EXPECT_FALSE(load({{"DD_APPSEC_ENABLED", ""}}).enabled);
+  const Settings s = load({});  // on, nothing else set
+  EXPECT_TRUE(s.enabled);
   EXPECT_EQ(s.rules_path, "");
   EXPECT_EQ(s.waf_timeout, std::chrono::microseconds(5000));
   EXPECT_FALSE(s.blocked_json);
@@ -77,6 +80,15 @@ TEST(Settings, Enabled) {
   for (const auto& [value, want] : cases) {
     EXPECT_EQ(load({{"DD_APPSEC_ENABLED", value}}).enabled, want) << "'" << value << "'";
   }
+}
+
+// Off, nothing else is read: a stale or wrong AppSec setting cannot stop a gateway that does not use it
+// (the start-up warns about it instead, see unheeded_settings).
+TEST(Settings, OffReadsNothingElse) {
+  const Settings s = load({{"DD_APPSEC_ENABLED", "false"},
+                           {"DD_APPSEC_WAF_TIMEOUT", "abc"},
+                           {"DD_APPSEC_HTTP_BLOCKED_TEMPLATE_JSON", "/nonexistent/block.json"}});
+  EXPECT_FALSE(s.enabled);
 }
 
 TEST(Settings, RulesPathAndClientIpHeader) {

@@ -25,57 +25,6 @@ Address address_named(std::string_view name) {
   return Address::absent;
 }
 
-// Transformers list; keys_only / values_only choose what is walked.
-std::vector<detail::Transformer> parse_transformers(const json::Value& list, bool& keys_only) {
-  if (!list.is_array()) throw std::string("transformers must be an array");
-  std::vector<detail::Transformer> out;
-  for (const auto& t : list.as_array()) {
-    if (!t.is_string()) throw std::string("transformer names must be strings");
-    const std::string& name = t.as_string();
-    if (name == "keys_only") {
-      keys_only = true;
-    } else if (name == "values_only") {
-      keys_only = false;
-    } else if (auto tr = detail::transformer_named(name)) {
-      out.push_back(*tr);
-    } else {
-      throw "unknown transformer: '" + name + "'";
-    }
-  }
-  if (out.size() > 10) throw std::string("more than 10 transformers");
-  return out;
-}
-
-std::optional<IpRange> parse_ip_range(std::string_view text) {
-  IpRange r;
-  std::string addr(text.substr(0, text.find('/')));
-  int bits = -1;
-  if (addr.size() < text.size()) {
-    std::string_view b = text.substr(addr.size() + 1);
-    auto [p, ec] = std::from_chars(b.data(), b.data() + b.size(), bits);
-    if (ec != std::errc() || p != b.data() + b.size() || bits < 0) return std::nullopt;
-  }
-  in_addr v4;
-  if (inet_pton(AF_INET, addr.c_str(), &v4) == 1) {
-    if (bits > 32) return std::nullopt;
-    r.low[10] = r.low[11] = 0xff;
-    std::memcpy(&r.low[12], &v4, 4);
-    bits = bits < 0 ? 128 : bits + 96;
-  } else if (inet_pton(AF_INET6, addr.c_str(), r.low.data()) == 1) {
-    if (bits > 128) return std::nullopt;
-    if (bits < 0) bits = 128;
-  } else {
-    return std::nullopt;
-  }
-  r.high = r.low;
-  for (int i = bits; i < 128; ++i) {
-    const auto mask = static_cast<unsigned char>(0x80u >> (i % 8));
-    r.low[i / 8] &= static_cast<unsigned char>(~mask);
-    r.high[i / 8] |= mask;
-  }
-  return r;
-}
-
 std::vector<PathElement> parse_key_path(const json::Value& kp) {
   if (!kp.is_array()) throw std::string("key_path must be an array");
   std::vector<PathElement> out;
@@ -202,6 +151,57 @@ std::optional<Op> op_named(std::string_view name) {
 
 }  // namespace
 
+// Transformers list; keys_only / values_only choose what is walked.
+std::vector<detail::Transformer> parse_transformers(const json::Value& list, bool& keys_only) {
+  if (!list.is_array()) throw std::string("transformers must be an array");
+  std::vector<detail::Transformer> out;
+  for (const auto& t : list.as_array()) {
+    if (!t.is_string()) throw std::string("transformer names must be strings");
+    const std::string& name = t.as_string();
+    if (name == "keys_only") {
+      keys_only = true;
+    } else if (name == "values_only") {
+      keys_only = false;
+    } else if (auto tr = detail::transformer_named(name)) {
+      out.push_back(*tr);
+    } else {
+      throw "unknown transformer: '" + name + "'";
+    }
+  }
+  if (out.size() > 10) throw std::string("more than 10 transformers");
+  return out;
+}
+
+std::optional<IpRange> parse_ip_range(std::string_view text) {
+  IpRange r;
+  std::string addr(text.substr(0, text.find('/')));
+  int bits = -1;
+  if (addr.size() < text.size()) {
+    std::string_view b = text.substr(addr.size() + 1);
+    auto [p, ec] = std::from_chars(b.data(), b.data() + b.size(), bits);
+    if (ec != std::errc() || p != b.data() + b.size() || bits < 0) return std::nullopt;
+  }
+  in_addr v4;
+  if (inet_pton(AF_INET, addr.c_str(), &v4) == 1) {
+    if (bits > 32) return std::nullopt;
+    r.low[10] = r.low[11] = 0xff;
+    std::memcpy(&r.low[12], &v4, 4);
+    bits = bits < 0 ? 128 : bits + 96;
+  } else if (inet_pton(AF_INET6, addr.c_str(), r.low.data()) == 1) {
+    if (bits > 128) return std::nullopt;
+    if (bits < 0) bits = 128;
+  } else {
+    return std::nullopt;
+  }
+  r.high = r.low;
+  for (int i = bits; i < 128; ++i) {
+    const auto mask = static_cast<unsigned char>(0x80u >> (i % 8));
+    r.low[i / 8] &= static_cast<unsigned char>(~mask);
+    r.high[i / 8] |= mask;
+  }
+  return r;
+}
+
 std::string_view address_name(Address a) {
   static constexpr std::string_view kNames[] = {"server.request.uri.raw",
                                                 "server.request.method",
@@ -217,7 +217,7 @@ std::string_view address_name(Address a) {
 }
 
 Condition compile_condition(const json::Value& c, const std::vector<detail::Transformer>& rule_transformers,
-                            bool rule_keys_only, const Waf::Impl& waf) {
+                            bool rule_keys_only) {
   if (!c.is_object()) throw std::string("conditions must be objects");
   const std::string* op_text = string_member(c, "operator");
   if (!op_text) throw std::string("condition without an 'operator'");
@@ -256,7 +256,6 @@ Condition compile_condition(const json::Value& c, const std::vector<detail::Tran
     out.inputs.push_back(std::move(input));
   }
   compile_operator(out, *params);
-  (void)waf;
   return out;
 }
 

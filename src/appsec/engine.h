@@ -158,6 +158,10 @@ void build_scans(Waf::Impl& waf);
 
 // compile.cpp: condition parsing, shared with exclusions. Throws std::string (the error message).
 Condition compile_condition(const json::Value& c, const std::vector<detail::Transformer>& rule_transformers,
-                            bool rule_keys_only, const Waf::Impl& waf);
+                            bool rule_keys_only);
+// A transformers list (keys_only / values_only set `keys_only`); an address or CIDR as a range. The
+// conditions, rules and rules_data all parse these the same way.
+std::vector<detail::Transformer> parse_transformers(const json::Value& list, bool& keys_only);
+std::optional<IpRange> parse_ip_range(std::string_view text);
 
 }  // namespace gw::appsec

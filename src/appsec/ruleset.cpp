@@ -143,23 +143,7 @@ class Loader {
           std::from_chars(x->number_text().data(), x->number_text().data() + x->number_text().size(),
                           expiration);
         if (*type == "ip_with_expiration") {
-          Condition probe;  // reuse the CIDR parser through a one-entry ip_match list
-          json::Value params = json::Value::object();
-          json::Value entries = json::Value::array();
-          entries.as_array().emplace_back(*value);
-          params.set("list", std::move(entries));
-          params.set("inputs", json::Value::array());
-          try {
-            json::Value cond = json::Value::object();
-            cond.set("operator", "ip_match");
-            json::Value in = json::Value::object();
-            in.set("address", "http.client_ip");
-            params.find("inputs")->as_array().push_back(std::move(in));
-            cond.set("parameters", std::move(params));
-            Condition c = compile_condition(cond, {}, false, waf_);
-            set.ranges.emplace_back(c.ranges.at(0), expiration);
-          } catch (const std::string&) {
-          }
+          if (auto range = parse_ip_range(*value)) set.ranges.emplace_back(*range, expiration);
         } else {
           set.values[*value] = expiration;
         }
@@ -214,12 +198,12 @@ class Loader {
     if (const std::string* category = string_member(*tags, "category")) rule.category = *category;
     bool keys_only = false;
     std::vector<detail::Transformer> transformers;
-    if (const json::Value* t = r.find("transformers")) transformers = parse_rule_transformers(*t, keys_only);
+    if (const json::Value* t = r.find("transformers")) transformers = parse_transformers(*t, keys_only);
     const json::Value* conditions = r.find("conditions");
     if (!conditions || !conditions->is_array() || conditions->as_array().empty())
       throw std::string("rule without 'conditions'");
     for (const auto& c : conditions->as_array()) {
-      rule.conditions.push_back(compile_condition(c, transformers, keys_only, waf_));
+      rule.conditions.push_back(compile_condition(c, transformers, keys_only));
       if (rule.conditions.back().response_phase) rule.has_response_phase = true;
     }
     if (const json::Value* om = r.find("on_match"); om && om->is_array())
@@ -227,25 +211,6 @@ class Loader {
         if (a.is_string()) rule.on_match.push_back(a.as_string());
     rule.action = blocking_action(rule.on_match);
     return rule;
-  }
-
-  static std::vector<detail::Transformer> parse_rule_transformers(const json::Value& t, bool& keys_only) {
-    // Same parser as inputs' (compile.cpp), reached through a probe condition would be roundabout.
-    if (!t.is_array()) throw std::string("transformers must be an array");
-    std::vector<detail::Transformer> out;
-    for (const auto& e : t.as_array()) {
-      if (!e.is_string()) throw std::string("transformer names must be strings");
-      if (e.as_string() == "keys_only") {
-        keys_only = true;
-      } else if (e.as_string() == "values_only") {
-        keys_only = false;
-      } else if (auto tr = detail::transformer_named(e.as_string())) {
-        out.push_back(*tr);
-      } else {
-        throw "unknown transformer: '" + e.as_string() + "'";
-      }
-    }
-    return out;
   }
 
   std::optional<Action> blocking_action(const std::vector<std::string>& ids) const {
@@ -285,15 +250,14 @@ class Loader {
       }
     }
     if (const json::Value* conditions = e.find("conditions"); conditions && conditions->is_array())
-      for (const auto& c : conditions->as_array())
-        x.conditions.push_back(compile_condition(c, {}, false, waf_));
+      for (const auto& c : conditions->as_array()) x.conditions.push_back(compile_condition(c, {}, false));
     if (const json::Value* inputs = e.find("inputs"); inputs && inputs->is_array()) {
       json::Value probe = json::Value::object();  // inputs share the condition syntax
       probe.set("operator", "exists");
       json::Value params = json::Value::object();
       params.set("inputs", *inputs);
       probe.set("parameters", std::move(params));
-      x.inputs = compile_condition(probe, {}, false, waf_).inputs;
+      x.inputs = compile_condition(probe, {}, false).inputs;
     }
     if (x.inputs.empty() && x.conditions.empty() && x.rule_ids.empty() && x.tag_targets.empty())
       throw std::string("an exclusion needs conditions, inputs or targets");
